@@ -1,0 +1,24 @@
+"""skorchless: PyTorch multi-layer perceptrons as scikit-learn estimators.
+
+``TorchMLPRegressor`` and ``TorchMLPClassifier`` train a PyTorch network with
+an internal validation split, early stopping and restore of the best weights,
+behind the ``fit`` / ``predict`` interface of scikit-learn.
+"""
+
+from ._callbacks import Callback, EarlyStopping, EpochLogger, EpochState
+from ._classifier import TorchMLPClassifier
+from ._persistence import InconsistentVersionWarning
+from ._regressor import TorchMLPRegressor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "EpochLogger",
+    "EpochState",
+    "InconsistentVersionWarning",
+    "TorchMLPClassifier",
+    "TorchMLPRegressor",
+    "__version__",
+]

@@ -1,0 +1,390 @@
+"""TorchMLPClassifier: label encoding, classes_, cross-entropy, probabilities."""
+
+from numbers import Real
+
+import numpy as np
+import torch.nn.functional as F
+from scipy.special import expit, softmax
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._base import BaseTorchMLP
+
+
+class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
+    """Multi-layer perceptron classifier trained with PyTorch.
+
+    A drop-in for :class:`sklearn.neural_network.MLPClassifier`: the same
+    parameters with the same meaning, plus torch-side extras (``dropout``,
+    ``class_weight``, ``label_smoothing``, more activations, ``device``). By
+    default it holds out a stratified validation set, stops early when the
+    validation log-loss stops improving and restores the weights of the best
+    epoch.
+
+    Binary and multilabel targets are trained with a logistic output and
+    binary cross-entropy, multiclass targets with a softmax and cross-entropy.
+    Labels may be of any type (ints, strings, bools); a 2-D indicator ``y``
+    means multilabel.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or sequence of int, default=(256, 256)
+        Width of each hidden layer.
+    activation : {"relu", "identity", "logistic", "tanh", "leaky_relu", "elu", \
+            "gelu", "silu", "selu", "mish"}, default="relu"
+        Activation of the hidden layers.
+    solver : {"adam", "adamw", "sgd", "lbfgs"}, default="adam"
+        Optimizer. ``"lbfgs"`` is full-batch (one iteration per epoch);
+        ``"adamw"`` uses decoupled weight decay ``alpha``.
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights, as in scikit-learn; the
+        decoupled weight decay for ``"adamw"``.
+    batch_size : int or "auto", default="auto"
+        Rows per mini-batch; ``"auto"`` is ``min(256, n_samples)``.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Learning-rate schedule of ``solver="sgd"``, as in scikit-learn.
+    learning_rate_init : float, default=1e-3
+        Initial learning rate.
+    power_t : float, default=0.5
+        Exponent of ``"invscaling"``.
+    max_iter : int, default=200
+        Maximum number of epochs (iterations for ``"lbfgs"``).
+    shuffle : bool, default=True
+        Shuffle the rows every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validation split, the initial weights, the shuffling and
+        dropout. With an int, two fits give identical models on the CPU.
+    tol : float, default=1e-4
+        Minimum decrease of the monitored loss that counts as an improvement.
+    verbose : int or bool, default=0
+        ``1`` prints one line per epoch.
+    warm_start : bool, default=False
+        Continue from the weights of the previous fit.
+    momentum : float, default=0.9
+        Momentum of ``"sgd"``.
+    nesterovs_momentum : bool, default=True
+        Nesterov momentum for ``"sgd"``.
+    early_stopping : "auto" or bool, default="auto"
+        Hold out a stratified ``validation_fraction`` of the rows, stop after
+        ``n_iter_no_change`` epochs without improvement of the validation loss
+        and restore the best epoch. ``"auto"`` turns it on when there are at
+        least 200 samples (or ``X_val`` is given).
+    validation_fraction : float, default=0.1
+        Fraction of the rows held out for validation.
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam parameters.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement greater than ``tol`` before stopping.
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of ``"lbfgs"``.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in scikit-learn; multiplies
+        ``sample_weight``. Not for multilabel targets.
+    label_smoothing : float, default=0.0
+        Mix the one-hot targets with the uniform distribution by this amount.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer.
+    input_scaling : {"robust", "standard"} or None, default="robust"
+        Scaling of ``X`` inside the estimator, fitted on the training rows.
+    device : str or torch.device, default="auto"
+        ``"auto"`` uses CUDA when available, else the CPU; or ``"cpu"``,
+        ``"cuda"``, ``"cuda:N"``.
+    callbacks : list of Callback or None, default=None
+        Objects whose hooks the training loop calls every epoch.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        Class labels (for multilabel, the label indices).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` has string column names.
+    n_outputs_ : int
+        Number of output units: 1 for binary, else the number of classes.
+    out_activation_ : str
+        ``"logistic"`` (binary, multilabel) or ``"softmax"`` (multiclass).
+    n_iter_, t_, loss_, loss_curve_, best_loss_ : see TorchMLPRegressor
+    validation_scores_ : list of float or None
+        Accuracy on the validation set after every epoch.
+    validation_loss_curve_, best_validation_score_, best_validation_loss_ : \
+            see TorchMLPRegressor
+    best_epoch_, do_early_stopping_, stop_reason_, history_ : see TorchMLPRegressor
+    coefs_, intercepts_ : list of ndarray
+        Weights and biases of each layer, as in scikit-learn's MLP.
+    module_ : torch.nn.Module
+        The trained network (outputs logits).
+    device_ : torch.device
+
+    See Also
+    --------
+    TorchMLPRegressor : The regressor.
+    sklearn.neural_network.MLPClassifier : The scikit-learn original.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from skorchless import TorchMLPClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = TorchMLPClassifier(random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    >>> clf.score(X, y) > 0.95
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseTorchMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+    }
+    _is_classification_task = True
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(256, 256),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=0,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        class_weight=None,
+        label_smoothing=0.0,
+        dropout=0.0,
+        input_scaling="robust",
+        device="auto",
+        callbacks=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            input_scaling=input_scaling,
+            device=device,
+            callbacks=callbacks,
+        )
+        self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Update the model with one epoch over ``X, y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that ``y`` may contain over the calls. Required on
+            the first call, ignored (but checked) on later ones.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        if not hasattr(self, "classes_"):
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"`classes={classes!r}` is not the same as on the first call to "
+                f"partial_fit, which was {self.classes_!r}."
+            )
+        return self._partial_fit(X, y, sample_weight, classes=classes)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Labels from ``classes_``; a 0/1 indicator matrix for multilabel.
+        """
+        output = self._raw_predict(X)
+        if self._multilabel:
+            return (output > 0).astype(int)
+        if output.shape[1] == 1:
+            return self.classes_[(output[:, 0] > 0).astype(int)]
+        return self.classes_[output.argmax(axis=1)]
+
+    def predict_proba(self, X):
+        """Predict class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of float64, shape (n_samples, n_classes)
+            Rows sum to 1, except for multilabel, where each column is the
+            probability of its label.
+        """
+        return self._probabilities(self._raw_predict(X))
+
+    def predict_log_proba(self, X):
+        """Predict the logarithm of the class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        return np.log(self.predict_proba(X))
+
+    def _probabilities(self, output):
+        if self._multilabel:
+            return expit(output)
+        if output.shape[1] == 1:
+            p = expit(output[:, 0])
+            return np.column_stack([1.0 - p, p])
+        return softmax(output, axis=1)
+
+    # -- hooks of BaseTorchMLP
+    def _encode_targets(self, y, *, first_pass, classes=None):
+        y = np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy()
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        target_type = type_of_target(y)
+        if target_type not in ("binary", "multiclass", "multilabel-indicator"):
+            raise ValueError(
+                f"TorchMLPClassifier does not support {target_type} targets; y must "
+                "be 1-D labels or a 2-D 0/1 multilabel indicator matrix."
+            )
+        if first_pass:
+            binarizer = LabelBinarizer().fit(y if classes is None else classes)
+            if len(binarizer.classes_) < 2:
+                raise ValueError(
+                    "TorchMLPClassifier needs samples of at least 2 classes in y; got "
+                    f"only one class: {binarizer.classes_[0]!r}."
+                )
+            self._label_binarizer = binarizer
+            self.classes_ = binarizer.classes_
+            self._multilabel = binarizer.y_type_ == "multilabel-indicator"
+        else:
+            check_is_fitted(self, "classes_")
+            self._check_known_labels(y)
+        if self._multilabel:
+            return self._label_binarizer.transform(y).astype(np.float32)
+        return np.searchsorted(self.classes_, y).astype(np.int64)
+
+    def _check_known_labels(self, y):
+        if self._multilabel != (type_of_target(y) == "multilabel-indicator") or (
+            self._multilabel and y.shape[1] != len(self.classes_)
+        ):
+            raise ValueError("y has a different kind of target than the fitted model.")
+        if not self._multilabel:
+            unknown = np.setdiff1d(np.unique(y), self.classes_)
+            if len(unknown):
+                raise ValueError(
+                    f"y contains labels not seen in the first fit: {unknown!r}; the "
+                    f"model knows {self.classes_!r}."
+                )
+
+    def _n_outputs_of(self, y):
+        n_classes = len(self.classes_)
+        return 1 if n_classes == 2 and not self._multilabel else n_classes
+
+    @property
+    def _n_network_outputs(self):
+        return self.n_outputs_
+
+    def _output_activation(self):
+        return "softmax" if self.n_outputs_ > 1 and not self._multilabel else "logistic"
+
+    def _extra_sample_weight(self, y):
+        if self.class_weight is None:
+            return None
+        if self._multilabel:
+            raise ValueError("class_weight is not supported for multilabel targets.")
+        return compute_sample_weight(self.class_weight, self.classes_[y])
+
+    def _fit_target_scaler(self, y, sample_weight):
+        pass
+
+    def _scale_targets(self, y):
+        return y
+
+    def _loss_function(self):
+        smoothing = self.label_smoothing
+        if self.n_outputs_ > 1 and not self._multilabel:
+            return lambda output, y: F.cross_entropy(
+                output, y, reduction="none", label_smoothing=smoothing
+            )
+        multilabel = self._multilabel
+
+        def binary_cross_entropy(output, y):
+            target = y if multilabel else y.unsqueeze(1).float()
+            if smoothing:
+                target = target * (1.0 - smoothing) + 0.5 * smoothing
+            losses = F.binary_cross_entropy_with_logits(output, target, reduction="none")
+            return losses.mean(1)
+
+        return binary_cross_entropy
+
+    def _validation_score(self, output, y_valid, sample_weight):
+        output = output.detach().cpu().numpy()
+        if self._multilabel:
+            y_pred = (output > 0).astype(np.float32)
+        elif output.shape[1] == 1:
+            y_pred = (output[:, 0] > 0).astype(np.int64)
+        else:
+            y_pred = output.argmax(axis=1)
+        return float(accuracy_score(y_valid, y_pred, sample_weight=sample_weight))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

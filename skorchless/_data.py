@@ -1,0 +1,157 @@
+"""Where numpy and pandas meet torch: devices, float32 tensors, validation split.
+
+Nothing else in the package converts dtypes or moves data between devices.
+"""
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def resolve_device(device):
+    """Return the ``torch.device`` that ``device`` names.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or
+        ``"cuda:N"``; also ``"mps"`` where available.
+
+    Returns
+    -------
+    device : torch.device
+
+    Raises
+    ------
+    ValueError
+        If the string is not a device, or names a device that is not present.
+
+    Examples
+    --------
+    >>> from skorchless._data import resolve_device
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            "The 'device' parameter must be 'auto', 'cpu', 'cuda' or 'cuda:N'. "
+            f"Got {device!r} instead."
+        ) from exc
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"The 'device' parameter is {device!r} but CUDA is not available "
+                "on this machine; use device='auto' or 'cpu'."
+            )
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"The 'device' parameter is {device!r} but only "
+                f"{torch.cuda.device_count()} CUDA device(s) are present."
+            )
+    elif resolved.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"The 'device' parameter is {device!r} but MPS is not available.")
+    elif resolved.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(
+            "The 'device' parameter must be 'auto', 'cpu', 'cuda' or 'cuda:N'. "
+            f"Got {device!r} instead."
+        )
+    return resolved
+
+
+def to_tensor(array, device, dtype=torch.float32, name="X"):
+    """Return ``array`` as a contiguous tensor of ``dtype`` on ``device``.
+
+    Parameters
+    ----------
+    array : ndarray
+        Already validated (finite, numeric).
+    device : torch.device
+    dtype : torch.dtype, default=torch.float32
+    name : str, default="X"
+        Name of the data, for the error message.
+
+    Returns
+    -------
+    tensor : torch.Tensor
+
+    Raises
+    ------
+    ValueError
+        If a float value does not fit in float32.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skorchless._data import to_tensor
+    >>> to_tensor(np.ones((2, 3)), torch.device("cpu")).dtype
+    torch.float32
+    """
+    array = np.asarray(array)
+    if dtype == torch.float32 and array.size and np.abs(array).max() > FLOAT32_MAX:
+        raise ValueError(
+            f"{name} contains values larger than float32 can hold "
+            f"(max |value| = {np.abs(array).max():.3g}); rescale it first."
+        )
+    numpy_dtype = torch.empty((), dtype=dtype).numpy().dtype
+    tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=numpy_dtype))
+    return tensor.to(device, non_blocking=True)
+
+
+def split_validation(y, validation_fraction, *, stratify, random_state):
+    """Return ``(train_idx, valid_idx)``, a seeded split of ``range(len(y))``.
+
+    The split is stratified by ``y`` when ``stratify`` is true and every class
+    has at least two members and there is room for each class in both parts;
+    otherwise it is a plain shuffled split.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+    validation_fraction : float
+        Fraction of rows to hold out, in (0, 1).
+    stratify : bool
+        Whether to try to stratify by ``y`` (single-label classification).
+    random_state : int
+        Seed of the split.
+
+    Returns
+    -------
+    train_idx, valid_idx : ndarray of int
+
+    Raises
+    ------
+    ValueError
+        If the validation set or the training set would be empty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorchless._data import split_validation
+    >>> train, valid = split_validation(np.arange(10) % 2, 0.2, stratify=True,
+    ...                                 random_state=0)
+    >>> len(train), len(valid)
+    (8, 2)
+    """
+    n_samples = len(y)
+    n_valid = int(np.ceil(validation_fraction * n_samples))
+    if n_valid < 1 or n_samples - n_valid < 1:
+        raise ValueError(
+            f"validation_fraction={validation_fraction} leaves an empty training or "
+            f"validation set with {n_samples} samples. Increase 'validation_fraction' "
+            "or the size of your dataset, or set early_stopping=False."
+        )
+    strata = None
+    if stratify:
+        _, counts = np.unique(y, return_counts=True)
+        if counts.min() >= 2 and len(counts) <= min(n_valid, n_samples - n_valid):
+            strata = y
+    indices = np.arange(n_samples)
+    return train_test_split(
+        indices, test_size=n_valid, stratify=strata, random_state=random_state
+    )

@@ -1,0 +1,328 @@
+"""The training loop: a free function over tensors, returning a ``TrainResult``.
+
+Torch only: no numpy, no scikit-learn, no estimator. Everything it is given is
+already a tensor of the right dtype on the right device; everything it decides
+(the best epoch, why it stopped) it returns.
+"""
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from ._callbacks import EpochState
+
+EVAL_CHUNK_ROWS = 65536
+
+
+@dataclass
+class TensorData:
+    """Features, targets and optional per-sample weights on one device.
+
+    Parameters
+    ----------
+    X : torch.Tensor of shape (n_samples, n_features)
+    y : torch.Tensor of shape (n_samples, ...)
+    weight : torch.Tensor of shape (n_samples,) or None
+        Sample weights normalised to mean 1, or None for equal weights.
+    """
+
+    X: torch.Tensor
+    y: torch.Tensor
+    weight: torch.Tensor | None = None
+
+    def __len__(self):
+        return self.X.shape[0]
+
+
+@dataclass
+class TrainResult:
+    """What a call of ``train`` did.
+
+    Attributes
+    ----------
+    history : list of dict
+        One ``EpochState.as_dict()`` per epoch run.
+    best_epoch : int
+        Epoch whose weights the module holds when selection was applied, else
+        the epoch with the lowest monitored loss.
+    best_loss : float
+        Monitored loss of ``best_epoch`` (inf if no epoch finished).
+    stop_reason : str
+        ``"max_iter"``, ``"no_improvement"``, ``"max_fun"``, ``"diverged"`` or
+        ``"interrupted"``.
+    samples_seen : int
+        Training samples processed (``t_`` in scikit-learn's MLP).
+    """
+
+    history: list = field(default_factory=list)
+    best_epoch: int = 0
+    best_loss: float = math.inf
+    stop_reason: str = "max_iter"
+    samples_seen: int = 0
+
+
+class LearningRateSchedule:
+    """Set the learning rate of an optimizer during training.
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+    kind : {"constant", "invscaling", "adaptive"}
+        As in scikit-learn's MLP: ``"invscaling"`` sets
+        ``lr = lr_init / (t + 1) ** power_t`` after each epoch (``t`` = samples
+        seen); ``"adaptive"`` divides the rate by 5 each time the patience of
+        early stopping runs out, and stops only once it is below 1e-6.
+    lr_init : float
+    power_t : float
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skorchless._training import LearningRateSchedule
+    >>> opt = torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), lr=0.1)
+    >>> schedule = LearningRateSchedule(opt, "adaptive", 0.1, 0.5)
+    >>> schedule.plateau(), round(schedule.lr, 6)
+    (True, 0.02)
+    """
+
+    def __init__(self, optimizer, kind, lr_init, power_t):
+        self.optimizer = optimizer
+        self.kind = kind
+        self.power_t = power_t
+        self._set(lr_init)
+
+    def _set(self, lr):
+        self.lr = lr
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def epoch_end(self, samples_seen):
+        """Update the rate after an epoch."""
+        if self.kind == "invscaling":
+            lr_init = self.optimizer.defaults["lr"]
+            self._set(lr_init / (samples_seen + 1) ** self.power_t)
+
+    def plateau(self):
+        """React to a plateau; return True if training should go on."""
+        if self.kind == "adaptive" and self.lr > 1e-6:
+            self._set(self.lr / 5.0)
+            return True
+        return False
+
+
+def train(
+    module,
+    train_data,
+    valid_data,
+    *,
+    loss_fn,
+    optimizer,
+    schedule,
+    batch_size,
+    max_epochs,
+    shuffle,
+    generator,
+    early_stopping,
+    select_best,
+    score_fn=None,
+    max_fun=math.inf,
+    first_epoch=1,
+    callbacks=(),
+):
+    """Train ``module`` and return a ``TrainResult``.
+
+    Each epoch runs mini-batch steps over ``train_data`` (one full-batch step
+    for ``torch.optim.LBFGS``), then evaluates ``valid_data`` if given. The
+    monitored loss (validation loss, else training loss) feeds
+    ``early_stopping``. Training ends when the epochs run out, patience runs
+    out, the loss stops being finite (``"diverged"``) or the user presses
+    Ctrl-C (``"interrupted"``). The module then holds the best weights if
+    ``select_best`` is true, or if training diverged or was interrupted;
+    otherwise it keeps the weights of its last epoch.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    train_data : TensorData
+    valid_data : TensorData or None
+    loss_fn : callable
+        ``loss_fn(output, y)`` returns one loss per sample, shape (n,).
+    optimizer : torch.optim.Optimizer
+    schedule : LearningRateSchedule
+    batch_size : int
+    max_epochs : int
+    shuffle : bool
+        Draw a new order of the training rows every epoch.
+    generator : torch.Generator
+        On the data's device; draws the order of the rows.
+    early_stopping : EarlyStopping
+    select_best : bool
+        Restore the weights of the best epoch at the end.
+    score_fn : callable or None
+        ``score_fn(valid_output)`` returns the validation score.
+    max_fun : int or float
+        Budget of loss evaluations for L-BFGS.
+    first_epoch : int
+        Number of the first epoch (to keep counting across calls).
+    callbacks : sequence of Callback
+
+    Returns
+    -------
+    result : TrainResult
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skorchless._callbacks import EarlyStopping
+    >>> from skorchless._training import (LearningRateSchedule, TensorData,
+    ...                                   train)
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(64, 2, generator=g)
+    >>> data = TensorData(X, X.sum(1, keepdim=True))
+    >>> net = torch.nn.Linear(2, 1)
+    >>> opt = torch.optim.Adam(net.parameters(), lr=0.1)
+    >>> result = train(
+    ...     net, data, None,
+    ...     loss_fn=lambda out, y: ((out - y) ** 2).mean(1),
+    ...     optimizer=opt, schedule=LearningRateSchedule(opt, "constant", 0.1, 0.5),
+    ...     batch_size=16, max_epochs=50, shuffle=True, generator=g,
+    ...     early_stopping=EarlyStopping(patience=5, tol=1e-4), select_best=False)
+    >>> result.history[-1]["train_loss"] < 0.01
+    True
+    """
+    result = TrainResult()
+    early_stopping.start(module, epoch=first_epoch - 1)
+    for callback in callbacks:
+        callback.on_train_begin(max_epochs)
+    try:
+        for epoch in range(first_epoch, first_epoch + max_epochs):
+            start = time.perf_counter()
+            lr = schedule.lr
+            module.train()
+            if isinstance(optimizer, torch.optim.LBFGS):
+                train_loss = _full_batch_step(module, train_data, loss_fn, optimizer)
+            else:
+                train_loss = _minibatch_epoch(
+                    module, train_data, loss_fn, optimizer, batch_size, shuffle, generator
+                )
+            result.samples_seen += len(train_data)
+            valid_loss = valid_score = None
+            if valid_data is not None:
+                output = predict_raw(module, valid_data.X)
+                valid_loss = _mean_loss(loss_fn(output, valid_data.y), valid_data.weight)
+                if score_fn is not None and math.isfinite(valid_loss):
+                    valid_score = score_fn(output)
+            if not all(math.isfinite(v) for v in (train_loss, valid_loss or 0.0)):
+                result.stop_reason = "diverged"
+                break
+            state = EpochState(
+                epoch, train_loss, valid_loss, valid_score, lr,
+                time.perf_counter() - start,
+            )
+            out_of_patience = early_stopping.update(state, module)
+            result.history.append(state.as_dict())
+            for callback in callbacks:
+                callback.on_epoch_end(state)
+            schedule.epoch_end(result.samples_seen)
+            if out_of_patience:
+                if schedule.plateau():
+                    early_stopping.reset_patience()
+                else:
+                    result.stop_reason = "no_improvement"
+                    break
+            if _function_evaluations(optimizer) >= max_fun:
+                result.stop_reason = "max_fun"
+                break
+    except KeyboardInterrupt:
+        result.stop_reason = "interrupted"
+    module.eval()
+    if select_best or result.stop_reason in ("diverged", "interrupted"):
+        early_stopping.restore(module)
+    result.best_epoch = early_stopping.best_epoch
+    result.best_loss = early_stopping.best_loss
+    for callback in callbacks:
+        callback.on_train_end(result)
+    return result
+
+
+def _minibatch_epoch(module, data, loss_fn, optimizer, batch_size, shuffle, generator):
+    n = len(data)
+    if shuffle:
+        order = torch.randperm(n, generator=generator, device=data.X.device)
+    total = torch.zeros((), device=data.X.device)
+    for start in range(0, n, batch_size):
+        if shuffle:
+            idx = order[start : start + batch_size]
+            X, y = data.X.index_select(0, idx), data.y.index_select(0, idx)
+            w = None if data.weight is None else data.weight.index_select(0, idx)
+        else:
+            stop = start + batch_size
+            X, y = data.X[start:stop], data.y[start:stop]
+            w = None if data.weight is None else data.weight[start:stop]
+        losses = loss_fn(module(X), y)
+        loss = losses.mean() if w is None else (losses * w).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += loss.detach() * X.shape[0]
+    return total.item() / n  # the one host synchronisation of the epoch
+
+
+def _full_batch_step(module, data, loss_fn, optimizer):
+    def closure():
+        optimizer.zero_grad(set_to_none=True)
+        loss = _weighted_mean(loss_fn(module(data.X), data.y), data.weight)
+        loss.backward()
+        return loss
+
+    return float(optimizer.step(closure))
+
+
+def _weighted_mean(losses, weight):
+    return losses.mean() if weight is None else (losses * weight).mean()
+
+
+def _mean_loss(losses, weight):
+    if weight is None:
+        return losses.mean().item()
+    return ((losses * weight).sum() / weight.sum()).item()
+
+
+def _function_evaluations(optimizer):
+    if not isinstance(optimizer, torch.optim.LBFGS):
+        return 0
+    state = optimizer.state[optimizer.param_groups[0]["params"][0]]
+    return state.get("func_evals", 0)
+
+
+@torch.inference_mode()
+def predict_raw(module, X, chunk_rows=EVAL_CHUNK_ROWS):
+    """Return the raw outputs of ``module`` on ``X``, computed in chunks.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    X : torch.Tensor of shape (n_samples, n_features)
+    chunk_rows : int
+        Rows per forward pass, to bound memory.
+
+    Returns
+    -------
+    output : torch.Tensor of shape (n_samples, n_outputs)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skorchless._training import predict_raw
+    >>> predict_raw(torch.nn.Linear(3, 2), torch.zeros(10, 3), chunk_rows=4).shape
+    torch.Size([10, 2])
+    """
+    was_training = module.training
+    module.eval()
+    try:
+        chunks = [module(X[i : i + chunk_rows]) for i in range(0, X.shape[0], chunk_rows)]
+    finally:
+        module.train(was_training)
+    return torch.cat(chunks) if len(chunks) != 1 else chunks[0]
