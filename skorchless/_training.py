@@ -14,6 +14,7 @@ import torch
 from ._callbacks import EpochState
 
 EVAL_CHUNK_ROWS = 65536
+MIN_FORWARD_ROWS = 8
 
 
 @dataclass
@@ -319,10 +320,16 @@ def predict_raw(module, X, chunk_rows=EVAL_CHUNK_ROWS):
     >>> predict_raw(torch.nn.Linear(3, 2), torch.zeros(10, 3), chunk_rows=4).shape
     torch.Size([10, 2])
     """
+    n_rows = X.shape[0]
+    if n_rows < MIN_FORWARD_ROWS:
+        # CPU kernels take another code path (matrix-vector) for one or two
+        # rows, which rounds differently; padding keeps a row's prediction the
+        # same whether it comes alone or in a batch.
+        X = torch.cat([X, X[:1].expand(MIN_FORWARD_ROWS - n_rows, -1)])
     was_training = module.training
     module.eval()
     try:
         chunks = [module(X[i : i + chunk_rows]) for i in range(0, X.shape[0], chunk_rows)]
     finally:
         module.train(was_training)
-    return torch.cat(chunks) if len(chunks) != 1 else chunks[0]
+    return (torch.cat(chunks) if len(chunks) != 1 else chunks[0])[:n_rows]
