@@ -27,7 +27,8 @@ from ._data import resolve_device, split_validation, to_tensor
 from ._network import ACTIVATIONS, SeededDropout, build_mlp, linear_layers
 from ._persistence import PersistenceMixin
 from ._preprocessing import INPUT_SCALINGS, make_input_scaler
-from ._training import LearningRateSchedule, TensorData, predict_raw, train
+from ._schedules import LearningRateSchedule
+from ._training import TensorData, predict_raw, train
 
 #: ``early_stopping="auto"`` holds out a validation set from this many samples on.
 AUTO_EARLY_STOPPING_MIN_SAMPLES = 200
