@@ -24,6 +24,7 @@ from sklearn.utils.validation import (
 
 from ._callbacks import Callback, EarlyStopping, EpochLogger
 from ._data import resolve_device, split_validation, to_tensor
+from ._lbfgs import train_lbfgs
 from ._network import ACTIVATIONS, SeededDropout, build_mlp, linear_layers
 from ._persistence import PersistenceMixin
 from ._preprocessing import INPUT_SCALINGS, make_input_scaler
@@ -201,43 +202,68 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
         """
         return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
 
-    def _partial_fit(self, X, y, sample_weight, classes=None):
+    def _check_solver(self):
         if self.solver == "lbfgs":
             raise AttributeError(
-                "partial_fit is not available for solver='lbfgs'; use 'adam', "
-                "'adamw' or 'sgd'."
+                "partial_fit is only available for stochastic optimizers; "
+                f"solver={self.solver!r} is not one. Use 'adam', 'adamw' or 'sgd'."
             )
+        return True
+
+    def _partial_fit(self, X, y, sample_weight, classes=None):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _fit(self, X, y, sample_weight=None, X_val=None, y_val=None,
              sample_weight_val=None, *, incremental=False, classes=None):
         first_pass = not hasattr(self, "module_") or not (self.warm_start or incremental)
         self._check_params()
+        X, y = self._validate_training_data(X, y, reset=first_pass)
+        y = self._encode_targets(y, first_pass=first_pass, classes=classes)
+        sample_weight = self._check_weight(sample_weight, X, y)
+        valid = self._validation_set(X_val, y_val, sample_weight_val, incremental)
+        rng = check_random_state(self.random_state)
+        split_seed, init_seed, shuffle_seed = rng.randint(np.iinfo(np.int32).max, size=3)
+
+        self.do_early_stopping_ = valid is not None or (
+            not incremental and self._early_stopping_on(X.shape[0])
+        )
+        if self.do_early_stopping_ and valid is None:
+            (X, y, sample_weight), valid = self._split(X, y, sample_weight, split_seed)
+        self._prepare_module(X, y, sample_weight, first_pass, init_seed)
+        if first_pass or not incremental or not hasattr(self, "_generator"):
+            self._generator = torch.Generator(self.device_).manual_seed(int(shuffle_seed))
+        self._attach_generator(self._generator)
+
+        train_data = self._tensor_data(X, y, sample_weight)
+        if self.solver == "lbfgs":
+            result = self._train_lbfgs(train_data)
+        else:
+            result = self._train_stochastic(train_data, valid, incremental)
+        self._store_result(result, incremental)
+        return self
+
+    def _validate_training_data(self, X, y, reset):
         X, y = validate_data(
-            self, X, y, reset=first_pass, multi_output=True,
+            self, X, y, reset=reset, multi_output=True,
             dtype=(np.float64, np.float32), accept_sparse=["csr", "csc"],
             y_numeric=not self._is_classification_task,
         )
-        X = _dense(X)
-        y = self._encode_targets(y, first_pass=first_pass, classes=classes)
-        sample_weight = self._check_weight(sample_weight, X, y)
+        return _dense(X), y
 
-        valid = self._validation_set(X_val, y_val, sample_weight_val, incremental)
-        use_validation = valid is not None or (
-            not incremental and self._early_stopping_on(X.shape[0])
+    def _split(self, X, y, sample_weight, seed):
+        """Split off the validation rows: ``(X, y, w)`` for training, and for validation."""
+        train_idx, valid_idx = split_validation(
+            y, self.validation_fraction,
+            stratify=self._is_classification_task and y.ndim == 1,
+            random_state=seed,
         )
-        rng = check_random_state(self.random_state)
-        split_seed, init_seed, shuffle_seed = rng.randint(np.iinfo(np.int32).max, size=3)
-        if use_validation and valid is None:
-            train_idx, valid_idx = split_validation(
-                y, self.validation_fraction,
-                stratify=self._is_classification_task and y.ndim == 1,
-                random_state=split_seed,
-            )
-            valid = (X[valid_idx], y[valid_idx], _take(sample_weight, valid_idx))
-            X, y, sample_weight = X[train_idx], y[train_idx], _take(sample_weight, train_idx)
-        self.do_early_stopping_ = use_validation
+        return (
+            (X[train_idx], y[train_idx], _take(sample_weight, train_idx)),
+            (X[valid_idx], y[valid_idx], _take(sample_weight, valid_idx)),
+        )
 
+    def _prepare_module(self, X, y, sample_weight, first_pass, init_seed):
+        """Fit the scalers and build the network on a first pass; place it on the device."""
         device = resolve_device(self.device)
         if first_pass:
             self._input_scaler = make_input_scaler(self.input_scaling)
@@ -252,46 +278,54 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
                 init_generator=torch.Generator().manual_seed(int(init_seed)),
                 device=device,
             )
+            self._optimizer = None
             self._reset_fitted_state()
         elif self.device_ != device:
             self.module_.to(device)
+            self._optimizer = None
         self.device_ = device
-        if first_pass or not incremental or not hasattr(self, "_generator"):
-            self._generator = torch.Generator(device).manual_seed(int(shuffle_seed))
-        self._attach_generator(self._generator)
+
+    def _train_lbfgs(self, train_data):
+        return train_lbfgs(
+            self.module_, train_data,
+            loss_fn=self._loss_function(),
+            l2_penalty=self.alpha / len(train_data),
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=self.tol,
+            first_epoch=len(self.history_) + 1,
+            callbacks=self._callbacks(),
+        )
+
+    def _train_stochastic(self, train_data, valid, incremental):
         if not incremental or getattr(self, "_optimizer", None) is None:
-            self._optimizer = self._make_optimizer(X.shape[0])
+            self._optimizer = self._make_optimizer(len(train_data))
         self._schedule = LearningRateSchedule(
             self._optimizer, self.learning_rate if self.solver == "sgd" else "constant",
             self.learning_rate_init, self.power_t,
         )
-
-        train_data = self._tensor_data(X, y, sample_weight, device)
-        valid_data = None if valid is None else self._tensor_data(*valid, device)
-        y_valid = None if valid is None else valid[1]
-        w_valid = None if valid is None else valid[2]
-        result = train(
+        valid_data = score_fn = None
+        if valid is not None:
+            valid_data = self._tensor_data(*valid)
+            _, y_valid, w_valid = valid
+            score_fn = lambda output: self._validation_score(output, y_valid, w_valid)  # noqa: E731
+        return train(
             self.module_, train_data, valid_data,
             loss_fn=self._loss_function(),
             optimizer=self._optimizer,
             schedule=self._schedule,
-            batch_size=self._batch_size(X.shape[0]),
+            batch_size=self._batch_size(len(train_data)),
             max_epochs=1 if incremental else self.max_iter,
             shuffle=self.shuffle,
             generator=self._generator,
             early_stopping=EarlyStopping(
                 math.inf if incremental else self.n_iter_no_change, self.tol
             ),
-            select_best=use_validation,
-            score_fn=None if valid is None else (
-                lambda out: self._validation_score(out, y_valid, w_valid)
-            ),
-            max_fun=self.max_fun if self.solver == "lbfgs" else math.inf,
+            select_best=self.do_early_stopping_,
+            score_fn=score_fn,
             first_epoch=len(self.history_) + 1,
             callbacks=self._callbacks(),
         )
-        self._store_result(result, use_validation, incremental)
-        return self
 
     def _check_params(self):
         sizes = self.hidden_layer_sizes
@@ -314,6 +348,8 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
         return [int(sizes)] if isinstance(sizes, Integral) else [int(s) for s in sizes]
 
     def _early_stopping_on(self, n_samples):
+        if self.solver == "lbfgs":
+            return False  # as in scikit-learn: L-BFGS is full-batch, without validation
         if self.early_stopping == "auto":
             return n_samples >= AUTO_EARLY_STOPPING_MIN_SAMPLES
         return bool(self.early_stopping)
@@ -345,29 +381,26 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
             raise ValueError(f"{given} is provided, but {missing} was not provided.")
         if incremental:
             raise ValueError("partial_fit does not take a validation set.")
-        if self.early_stopping is False:
+        if self.early_stopping is False or self.solver == "lbfgs":
             raise ValueError(
-                "X_val and y_val are passed to fit while early_stopping=False. "
+                "X_val and y_val are passed to fit while early_stopping=False or "
+                "solver='lbfgs', which use no validation set. "
                 "Set early_stopping to 'auto' or True to use them."
             )
-        X_val, y_val = validate_data(
-            self, X_val, y_val, reset=False, multi_output=True,
-            dtype=(np.float64, np.float32), accept_sparse=["csr", "csc"],
-            y_numeric=not self._is_classification_task,
-        )
+        X_val, y_val = self._validate_training_data(X_val, y_val, reset=False)
         y_val = self._encode_targets(y_val, first_pass=False)
-        return _dense(X_val), y_val, self._check_weight(sample_weight_val, X_val, y_val)
+        return X_val, y_val, self._check_weight(sample_weight_val, X_val, y_val)
 
-    def _tensor_data(self, X, y, sample_weight, device):
+    def _tensor_data(self, X, y, sample_weight):
         X = self._scale_inputs(X)
         y = self._scale_targets(y)
         if sample_weight is not None:
             sample_weight = sample_weight / sample_weight.mean()
         y_dtype = torch.int64 if y.dtype.kind in "iu" else torch.float32
         return TensorData(
-            to_tensor(X, device, name="X"),
-            to_tensor(y, device, dtype=y_dtype, name="y"),
-            None if sample_weight is None else to_tensor(sample_weight, device),
+            to_tensor(X, self.device_, name="X"),
+            to_tensor(y, self.device_, dtype=y_dtype, name="y"),
+            None if sample_weight is None else to_tensor(sample_weight, self.device_),
         )
 
     def _scale_inputs(self, X):
@@ -386,12 +419,6 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
         groups = [{"params": weights, "weight_decay": decay},
                   {"params": biases, "weight_decay": 0.0}]
         lr = self.learning_rate_init
-        if self.solver == "lbfgs":
-            return _LBFGSWithDecay(
-                self.module_.parameters(), weights, decay, lr=1.0, max_iter=1,
-                tolerance_grad=self.tol, tolerance_change=0.0,
-                history_size=10, line_search_fn="strong_wolfe",
-            )
         if self.solver == "sgd":
             return torch.optim.SGD(
                 groups, lr=lr, momentum=self.momentum,
@@ -404,8 +431,14 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
         )
 
     def _callbacks(self):
+        # verbose: 0 silent, 1 one line per epoch, 2 a progress bar where someone
+        # watches (terminal, notebook), else the lines of 1 (see _progress.py).
+        from ._progress import ProgressBar, progress_bar_visible
+
         callbacks = list(self.callbacks or ())
-        if self.verbose:
+        if self.verbose >= 2 and progress_bar_visible():
+            callbacks.append(ProgressBar())
+        elif self.verbose:
             callbacks.append(EpochLogger())
         return callbacks
 
@@ -422,14 +455,14 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
         self.best_validation_score_ = None
         self.best_epoch_ = 0
 
-    def _store_result(self, result, use_validation, incremental):
+    def _store_result(self, result, incremental):
         self.history_ = self.history_ + result.history
         self.n_iter_ = len(result.history) if not incremental else len(self.history_)
         self.t_ += result.samples_seen
         self.loss_curve_ = [h["train_loss"] for h in self.history_]
         self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else math.nan
         self.n_layers_ = len(self._hidden_sizes()) + 2
-        if use_validation:
+        if self.do_early_stopping_:
             self.validation_scores_ = [h["valid_score"] for h in result.history]
             self.validation_loss_curve_ = [h["valid_loss"] for h in result.history]
             self.best_validation_loss_ = result.best_loss
@@ -502,27 +535,6 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
         tags.input_tags.sparse = True
         tags.non_deterministic = False
         return tags
-
-
-class _LBFGSWithDecay(torch.optim.LBFGS):
-    """L-BFGS whose closure loss also carries the L2 penalty on ``weights``."""
-
-    def __init__(self, params, weights, decay, **kwargs):
-        super().__init__(params, **kwargs)
-        self._weights = list(weights)
-        self._decay = decay
-
-    def step(self, closure):
-        """Take one L-BFGS iteration on ``closure()`` plus the L2 penalty."""
-        def penalised():
-            loss = closure()
-            if self._decay:
-                penalty = 0.5 * self._decay * sum((w * w).sum() for w in self._weights)
-                penalty.backward()
-                loss = loss + penalty.detach()
-            return loss
-
-        return super().step(penalised)
 
 
 def _fused_ok(device):

@@ -8,6 +8,7 @@ from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -209,6 +210,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
 
+    @available_if(BaseTorchMLP._check_solver)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the model with one epoch over ``X, y``.
 

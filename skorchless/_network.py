@@ -109,7 +109,9 @@ def build_mlp(
     sizes = [n_inputs, *hidden_layer_sizes, n_outputs]
     layers = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        linear = nn.Linear(fan_in, fan_out)
+        # skip_init: nn.Linear's own initialisation would draw from (and so
+        # advance) the global torch generator; ours draws from init_generator.
+        linear = nn.utils.skip_init(nn.Linear, fan_in, fan_out)
         _glorot_uniform_(linear, activation, init_generator)
         layers.append(linear)
         if i < len(sizes) - 2:

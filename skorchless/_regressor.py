@@ -6,6 +6,7 @@ import numpy as np
 import torch.nn.functional as F
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
+from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import column_or_1d
 
@@ -242,6 +243,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         self.loss = loss
         self.huber_delta = huber_delta
 
+    @available_if(BaseTorchMLP._check_solver)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over ``X, y``.
 

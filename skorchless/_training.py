@@ -51,8 +51,8 @@ class TrainResult:
     best_loss : float
         Monitored loss of ``best_epoch`` (inf if no epoch finished).
     stop_reason : str
-        ``"max_iter"``, ``"no_improvement"``, ``"max_fun"``, ``"diverged"`` or
-        ``"interrupted"``.
+        ``"max_iter"``, ``"no_improvement"``, ``"diverged"`` or ``"interrupted"``;
+        for L-BFGS also ``"max_fun"`` and ``"converged"``.
     samples_seen : int
         Training samples processed (``t_`` in scikit-learn's MLP).
     """
@@ -79,15 +79,13 @@ def train(
     early_stopping,
     select_best,
     score_fn=None,
-    max_fun=math.inf,
     first_epoch=1,
     callbacks=(),
 ):
     """Train ``module`` and return a ``TrainResult``.
 
-    Each epoch runs mini-batch steps over ``train_data`` (one full-batch step
-    for ``torch.optim.LBFGS``), then evaluates ``valid_data`` if given. The
-    monitored loss (validation loss, else training loss) feeds
+    Each epoch runs mini-batch steps over ``train_data``, then evaluates
+    ``valid_data`` if given. The monitored loss (validation loss, else training loss) feeds
     ``early_stopping``. Training ends when the epochs run out, patience runs
     out, the loss stops being finite (``"diverged"``) or the user presses
     Ctrl-C (``"interrupted"``). The module then holds the best weights if
@@ -114,8 +112,6 @@ def train(
         Restore the weights of the best epoch at the end.
     score_fn : callable or None
         ``score_fn(valid_output)`` returns the validation score.
-    max_fun : int or float
-        Budget of loss evaluations for L-BFGS.
     first_epoch : int
         Number of the first epoch (to keep counting across calls).
     callbacks : sequence of Callback
@@ -153,12 +149,9 @@ def train(
             start = time.perf_counter()
             lr = schedule.lr
             module.train()
-            if isinstance(optimizer, torch.optim.LBFGS):
-                train_loss = _full_batch_step(module, train_data, loss_fn, optimizer)
-            else:
-                train_loss = _minibatch_epoch(
-                    module, train_data, loss_fn, optimizer, batch_size, shuffle, generator
-                )
+            train_loss = _minibatch_epoch(
+                module, train_data, loss_fn, optimizer, batch_size, shuffle, generator
+            )
             result.samples_seen += len(train_data)
             valid_loss = valid_score = None
             if valid_data is not None:
@@ -184,9 +177,6 @@ def train(
                 else:
                     result.stop_reason = "no_improvement"
                     break
-            if _function_evaluations(optimizer) >= max_fun:
-                result.stop_reason = "max_fun"
-                break
     except KeyboardInterrupt:
         result.stop_reason = "interrupted"
     module.eval()
@@ -222,31 +212,10 @@ def _minibatch_epoch(module, data, loss_fn, optimizer, batch_size, shuffle, gene
     return total.item() / n  # the one host synchronisation of the epoch
 
 
-def _full_batch_step(module, data, loss_fn, optimizer):
-    def closure():
-        optimizer.zero_grad(set_to_none=True)
-        loss = _weighted_mean(loss_fn(module(data.X), data.y), data.weight)
-        loss.backward()
-        return loss
-
-    return float(optimizer.step(closure))
-
-
-def _weighted_mean(losses, weight):
-    return losses.mean() if weight is None else (losses * weight).mean()
-
-
 def _mean_loss(losses, weight):
     if weight is None:
         return losses.mean().item()
     return ((losses * weight).sum() / weight.sum()).item()
-
-
-def _function_evaluations(optimizer):
-    if not isinstance(optimizer, torch.optim.LBFGS):
-        return 0
-    state = optimizer.state[optimizer.param_groups[0]["params"][0]]
-    return state.get("func_evals", 0)
 
 
 @torch.inference_mode()

@@ -1,0 +1,124 @@
+"""Full-batch training with L-BFGS, as scikit-learn's ``solver="lbfgs"``. Torch only."""
+
+import math
+import time
+
+import torch
+
+from ._callbacks import EpochState
+from ._training import TrainResult
+
+
+def train_lbfgs(
+    module,
+    data,
+    *,
+    loss_fn,
+    l2_penalty,
+    max_iter,
+    max_fun,
+    tol,
+    first_epoch=1,
+    callbacks=(),
+):
+    """Minimise the full-batch loss of ``module`` with L-BFGS.
+
+    Like scikit-learn's ``solver="lbfgs"``: no mini-batches and no validation
+    set; it stops after ``max_iter`` iterations, ``max_fun`` loss evaluations,
+    or once the largest gradient entry is below ``tol``. Each iteration is
+    one row of the history (its loss is the loss at the start of the next
+    iteration). If the loss stops being finite, the starting weights are
+    restored.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    data : TensorData
+    loss_fn : callable
+        ``loss_fn(output, y)`` returns one loss per sample.
+    l2_penalty : float
+        Coefficient ``c`` of the penalty ``0.5 * c * sum(W ** 2)`` over the
+        weight matrices (not the biases).
+    max_iter : int
+    max_fun : int
+    tol : float
+    first_epoch : int
+        Number given to the first iteration.
+    callbacks : sequence of Callback
+        Their ``on_epoch_end`` runs once per iteration, after the fit.
+
+    Returns
+    -------
+    result : TrainResult
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skorchless._lbfgs import train_lbfgs
+    >>> from skorchless._training import TensorData
+    >>> X = torch.randn(32, 2, generator=torch.Generator().manual_seed(0))
+    >>> net = torch.nn.Linear(2, 1)
+    >>> result = train_lbfgs(net, TensorData(X, X.sum(1, keepdim=True)),
+    ...                      loss_fn=lambda out, y: ((out - y) ** 2).mean(1),
+    ...                      l2_penalty=0.0, max_iter=50, max_fun=1000, tol=1e-6)
+    >>> result.history[-1]["train_loss"] < 1e-6
+    True
+    """
+    weights = [p for name, p in module.named_parameters() if name.endswith("weight")]
+    optimizer = torch.optim.LBFGS(
+        module.parameters(), lr=1.0, max_iter=max_iter, max_eval=max_fun,
+        tolerance_grad=tol, tolerance_change=1e-9, history_size=10,
+        line_search_fn="strong_wolfe",
+    )
+    state = optimizer.state[optimizer.param_groups[0]["params"][0]]
+    start_weights = {k: v.detach().clone() for k, v in module.state_dict().items()}
+    losses = []  # the loss at the start of each iteration
+
+    def closure():
+        optimizer.zero_grad(set_to_none=True)
+        losses_per_sample = loss_fn(module(data.X), data.y)
+        if data.weight is None:
+            loss = losses_per_sample.mean()
+        else:
+            loss = (losses_per_sample * data.weight).mean()
+        if l2_penalty:
+            loss = loss + 0.5 * l2_penalty * sum((w * w).sum() for w in weights)
+        loss.backward()
+        value = loss.item()
+        if state.get("n_iter", 0) >= len(losses):
+            losses.append(value)
+        return loss
+
+    result = TrainResult()
+    started = time.perf_counter()
+    module.train()
+    try:
+        optimizer.step(closure)
+        closure()  # the loss after the last iteration
+    except KeyboardInterrupt:
+        result.stop_reason = "interrupted"
+    module.eval()
+    n_iter = state.get("n_iter", 0)
+    curve = losses[1 : n_iter + 1]
+    if not all(math.isfinite(v) for v in curve):
+        module.load_state_dict(start_weights)
+        result.stop_reason = "diverged"
+        curve = [v for v in curve if math.isfinite(v)]
+    elif result.stop_reason != "interrupted":
+        if state.get("func_evals", 0) >= max_fun:
+            result.stop_reason = "max_fun"
+        elif n_iter < max_iter:
+            result.stop_reason = "converged"
+    seconds = (time.perf_counter() - started) / max(len(curve), 1)
+    for i, loss in enumerate(curve):
+        epoch_state = EpochState(first_epoch + i, loss, None, None, 1.0, seconds,
+                                 is_best=i == len(curve) - 1)
+        result.history.append(epoch_state.as_dict())
+        for callback in callbacks:
+            callback.on_epoch_end(epoch_state)
+    result.samples_seen = len(data) * len(curve)
+    result.best_epoch = first_epoch + len(curve) - 1
+    result.best_loss = curve[-1] if curve else math.inf
+    for callback in callbacks:
+        callback.on_train_end(result)
+    return result
