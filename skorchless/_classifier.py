@@ -3,6 +3,7 @@
 from numbers import Real
 
 import numpy as np
+import pandas as pd
 import torch.nn.functional as F
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
@@ -298,6 +299,17 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         y = np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy()
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        if y.dtype == object:
+            if pd.isna(y).any():
+                raise ValueError("Input y contains missing values (None or NaN).")
+            kinds = {"string" if isinstance(v, str) else "number" for v in y.ravel()}
+            if len(kinds) > 1:
+                raise TypeError(
+                    "y mixes string and numeric labels; labels must be all strings "
+                    "or all numbers."
+                )
+            if kinds == {"number"}:
+                y = np.array(y.tolist())  # object array of numbers or bools: a numeric dtype
         check_classification_targets(y)
         target_type = type_of_target(y)
         if target_type not in ("binary", "multiclass", "multilabel-indicator"):
@@ -317,6 +329,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
             self._multilabel = binarizer.y_type_ == "multilabel-indicator"
         else:
             check_is_fitted(self, "classes_")
+        if not first_pass or classes is not None:
             self._check_known_labels(y)
         if self._multilabel:
             return self._label_binarizer.transform(y).astype(np.float32)
