@@ -7,8 +7,12 @@ behind the ``fit`` / ``predict`` interface of scikit-learn.
 
 from ._callbacks import Callback, EarlyStopping, EpochLogger, EpochState
 from ._classifier import TorchMLPClassifier
+from ._display import LossCurveDisplay
+from ._onnx import export_onnx
 from ._persistence import InconsistentVersionWarning
+from ._progress import ProgressBar
 from ._regressor import TorchMLPRegressor
+from ._serialization import load, save
 
 __version__ = "0.1.0"
 
@@ -18,7 +22,12 @@ __all__ = [
     "EpochLogger",
     "EpochState",
     "InconsistentVersionWarning",
+    "LossCurveDisplay",
+    "ProgressBar",
     "TorchMLPClassifier",
     "TorchMLPRegressor",
     "__version__",
+    "export_onnx",
+    "load",
+    "save",
 ]

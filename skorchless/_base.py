@@ -5,6 +5,7 @@ store fitted attributes. Subclasses supply only what differs between tasks:
 how targets are encoded, the loss, the validation score and the output layer.
 """
 
+import functools
 import math
 import warnings
 from abc import abstractmethod
@@ -27,8 +28,13 @@ from ._data import resolve_device, split_validation, to_tensor
 from ._lbfgs import train_lbfgs
 from ._network import ACTIVATIONS, SeededDropout, build_mlp, linear_layers
 from ._persistence import PersistenceMixin
-from ._preprocessing import INPUT_SCALINGS, make_input_scaler
-from ._schedules import LearningRateSchedule
+from ._preprocessing import (
+    INPUT_SCALINGS,
+    categorical_columns,
+    fit_input_transformer,
+    validate_frame,
+)
+from ._schedules import BUDGET_SCHEDULES, SGD_SCHEDULES, LearningRateSchedule
 from ._training import TensorData, predict_raw, train
 
 #: ``early_stopping="auto"`` holds out a validation set from this many samples on.
@@ -49,7 +55,7 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
         "solver": [StrOptions({"lbfgs", "sgd", "adam", "adamw"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [StrOptions({*SGD_SCHEDULES, *BUDGET_SCHEDULES})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -72,6 +78,7 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "input_scaling": [StrOptions(set(INPUT_SCALINGS)), None],
+        "n_bins": [StrOptions({"auto"}), Interval(Integral, 2, None, closed="left"), None],
         "device": [str, torch.device],
         "callbacks": ["array-like", None],
     }
@@ -104,6 +111,7 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
         max_fun,
         dropout,
         input_scaling,
+        n_bins,
         device,
         callbacks,
     ):
@@ -132,6 +140,7 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
         self.max_fun = max_fun
         self.dropout = dropout
         self.input_scaling = input_scaling
+        self.n_bins = n_bins
         self.device = device
         self.callbacks = callbacks
 
@@ -235,14 +244,41 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
         self._attach_generator(self._generator)
 
         train_data = self._tensor_data(X, y, sample_weight)
+        start = {k: v.detach().clone() for k, v in self.module_.state_dict().items()}
         if self.solver == "lbfgs":
             result = self._train_lbfgs(train_data)
         else:
             result = self._train_stochastic(train_data, valid, incremental)
+        if result.stop_reason == "diverged":
+            self._keep_finite_weights(result, train_data.X, start)
         self._store_result(result, incremental)
         return self
 
+    def _keep_finite_weights(self, result, X, start):
+        """Make sure the weights kept after a divergence give finite outputs on ``X``.
+
+        Without a validation set the best epoch's weights were never evaluated
+        after its last step; if they overflow, fall back to the starting weights.
+        """
+        if torch.isfinite(predict_raw(self.module_, X)).all():
+            return
+        self.module_.load_state_dict(start)
+        result.best_epoch = len(self.history_)  # the epoch before this call
+        if not torch.isfinite(predict_raw(self.module_, X)).all():
+            raise ValueError(
+                "The network's outputs on X overflow float32 even with its starting "
+                "weights: the magnitudes of X are too large. Scale X, or use "
+                "input_scaling='robust' or 'standard'."
+            )
+
     def _validate_training_data(self, X, y, reset):
+        if reset:
+            self._categorical_columns = categorical_columns(X)
+        if self._encodes_categories(X):
+            return validate_frame(
+                self, X, y, reset=reset, categorical=self._categorical_columns,
+                y_numeric=not self._is_classification_task,
+            )
         X, y = validate_data(
             self, X, y, reset=reset, multi_output=True,
             dtype=(np.float64, np.float32), accept_sparse=["csr", "csc"],
@@ -258,22 +294,22 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
             random_state=seed,
         )
         return (
-            (X[train_idx], y[train_idx], _take(sample_weight, train_idx)),
-            (X[valid_idx], y[valid_idx], _take(sample_weight, valid_idx)),
+            (_take(X, train_idx), y[train_idx], _take(sample_weight, train_idx)),
+            (_take(X, valid_idx), y[valid_idx], _take(sample_weight, valid_idx)),
         )
 
     def _prepare_module(self, X, y, sample_weight, first_pass, init_seed):
         """Fit the scalers and build the network on a first pass; place it on the device."""
         device = resolve_device(self.device)
         if first_pass:
-            self._input_scaler = make_input_scaler(self.input_scaling)
-            if self._input_scaler is not None:
-                self._input_scaler.fit(X)
+            self._input_scaler, n_inputs = fit_input_transformer(
+                X, self.input_scaling, self.n_bins, self._categorical_columns
+            )
             self._fit_target_scaler(y, sample_weight)
             self.n_outputs_ = self._n_outputs_of(y)
             self.out_activation_ = self._output_activation()
             self.module_ = build_mlp(
-                X.shape[1], self._hidden_sizes(), self._n_network_outputs,
+                n_inputs, self._hidden_sizes(), self._n_network_outputs,
                 activation=self.activation, dropout=self.dropout,
                 init_generator=torch.Generator().manual_seed(int(init_seed)),
                 device=device,
@@ -301,8 +337,8 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
         if not incremental or getattr(self, "_optimizer", None) is None:
             self._optimizer = self._make_optimizer(len(train_data))
         self._schedule = LearningRateSchedule(
-            self._optimizer, self.learning_rate if self.solver == "sgd" else "constant",
-            self.learning_rate_init, self.power_t,
+            self._optimizer, self._schedule_kind(incremental),
+            self.learning_rate_init, self.power_t, max_epochs=self.max_iter,
         )
         valid_data = score_fn = None
         if valid is not None:
@@ -327,10 +363,18 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
             callbacks=self._callbacks(),
         )
 
+    def _schedule_kind(self, incremental):
+        # Budget schedules serve every stochastic solver, except in partial_fit
+        # (which has no budget); scikit-learn's schedules serve "sgd" only.
+        if self.learning_rate in BUDGET_SCHEDULES:
+            return "constant" if incremental else self.learning_rate
+        return self.learning_rate if self.solver == "sgd" else "constant"
+
     def _check_params(self):
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
-        if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
+        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1
+                   for s in sizes):
             raise ValueError(
                 f"The 'hidden_layer_sizes' parameter of {type(self).__name__} must "
                 f"contain positive integers only. Got {self.hidden_layer_sizes!r} instead."
@@ -403,6 +447,17 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
             None if sample_weight is None else to_tensor(sample_weight, self.device_),
         )
 
+    def _encodes_categories(self, X):
+        """Whether ``X`` takes the categorical-DataFrame path (fixed by the first fit)."""
+        categorical = getattr(self, "_categorical_columns", [])
+        if categorical and not hasattr(X, "iloc"):
+            raise TypeError(
+                f"This {type(self).__name__} was fitted on a pandas DataFrame with "
+                f"categorical columns {categorical}; X must be a DataFrame with the "
+                f"same columns. Got {type(X).__name__} instead."
+            )
+        return bool(categorical)
+
     def _scale_inputs(self, X):
         if self._input_scaler is None:
             return X
@@ -418,16 +473,19 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
             decay = self.alpha  # decoupled, as in torch.optim.AdamW
         groups = [{"params": weights, "weight_decay": decay},
                   {"params": biases, "weight_decay": 0.0}]
+        if decay == 0:  # one group: one fused kernel call per step
+            groups = [{"params": weights + biases, "weight_decay": 0.0}]
         lr = self.learning_rate_init
         if self.solver == "sgd":
             return torch.optim.SGD(
                 groups, lr=lr, momentum=self.momentum,
                 nesterov=self.nesterovs_momentum and self.momentum > 0,
+                **_fast_kernel(self.device_, torch.optim.SGD),
             )
-        fast = {"fused": True} if _fused_ok(self.device_) else {"foreach": True}
         optimizer_class = torch.optim.AdamW if self.solver == "adamw" else torch.optim.Adam
         return optimizer_class(
-            groups, lr=lr, betas=(self.beta_1, self.beta_2), eps=self.epsilon, **fast
+            groups, lr=lr, betas=(self.beta_1, self.beta_2), eps=self.epsilon,
+            **_fast_kernel(self.device_, optimizer_class),
         )
 
     def _callbacks(self):
@@ -497,7 +555,8 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
                 f"epoch {result.best_epoch} and can be used.",
                 UserWarning, stacklevel=4,
             )
-        elif result.stop_reason == "max_iter" and not incremental:
+        elif (result.stop_reason == "max_iter" and not incremental
+              and self.learning_rate not in BUDGET_SCHEDULES):
             warnings.warn(
                 f"{name}: maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
@@ -508,13 +567,23 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
     def _raw_predict(self, X):
         """Validate ``X`` and return the network outputs as float64 numpy."""
         check_is_fitted(self, "module_")
-        X = validate_data(
-            self, X, reset=False, dtype=(np.float64, np.float32),
-            accept_sparse=["csr", "csc"],
-        )
-        X = self._scale_inputs(_dense(X))
+        if self._encodes_categories(X):
+            X = validate_frame(self, X, reset=False, categorical=self._categorical_columns)[0]
+        else:
+            X = _dense(validate_data(
+                self, X, reset=False, dtype=(np.float64, np.float32),
+                accept_sparse=["csr", "csc"],
+            ))
+        X = self._scale_inputs(X)
         output = predict_raw(self.module_, to_tensor(X, self.device_, name="X"))
-        return output.cpu().numpy().astype(np.float64)
+        output = output.cpu().numpy().astype(np.float64)
+        if not np.isfinite(output).all():
+            raise ValueError(
+                f"The network of this {type(self).__name__} outputs NaN or infinite "
+                "values for some rows of X (their magnitudes are far outside those "
+                "seen in fit, or training diverged); rescale X or refit."
+            )
+        return output
 
     @property
     def coefs_(self):
@@ -537,10 +606,24 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
         return tags
 
 
-def _fused_ok(device):
-    return device.type == "cuda" or (
-        device.type == "cpu" and "fused" in torch.optim.Adam.__init__.__code__.co_varnames
-    )
+def _fast_kernel(device, optimizer_class):
+    # The fused kernel (one call per step for all parameters) where this torch
+    # has it for this device, else the multi-tensor one.
+    return {"fused": True} if _fused_ok(device, optimizer_class) else {"foreach": True}
+
+
+@functools.cache
+def _fused_ok(device, optimizer_class):
+    # Fused kernels arrived device by device (the CPU ones in torch 2.4, and
+    # an unsupported device fails only at the first step): one step on a
+    # one-element parameter tells, once per process.
+    param = torch.zeros(1, device=device, requires_grad=True)
+    param.grad = torch.zeros_like(param)
+    try:
+        optimizer_class([param], lr=0.0, fused=True).step()
+    except (RuntimeError, TypeError, ValueError):
+        return False
+    return True
 
 
 def _dense(X):
@@ -548,4 +631,6 @@ def _dense(X):
 
 
 def _take(array, idx):
-    return None if array is None else array[idx]
+    if array is None:
+        return None
+    return array.iloc[idx] if hasattr(array, "iloc") else array[idx]

@@ -31,7 +31,8 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
     Binary and multilabel targets are trained with a logistic output and
     binary cross-entropy, multiclass targets with a softmax and cross-entropy.
     Labels may be of any type (ints, strings, bools); a 2-D indicator ``y``
-    means multilabel.
+    means multilabel. A pandas DataFrame with categorical columns is encoded
+    inside the estimator, as in TorchMLPRegressor.
 
     Parameters
     ----------
@@ -64,7 +65,10 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
     tol : float, default=1e-4
         Minimum decrease of the monitored loss that counts as an improvement.
     verbose : int or bool, default=0
-        ``1`` prints one line per epoch.
+        ``0`` is silent (so grid-search workers are quiet); ``1`` prints one
+        line per epoch (losses, score, time, ``*`` on the best epoch); ``2``
+        shows a tqdm progress bar (train and validation loss, best epoch) when
+        standard error is a terminal or in a notebook, else the lines of ``1``.
     warm_start : bool, default=False
         Continue from the weights of the previous fit.
     momentum : float, default=0.9
@@ -92,7 +96,12 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
     dropout : float, default=0.0
         Dropout probability after each hidden layer.
     input_scaling : {"robust", "standard"} or None, default="robust"
-        Scaling of ``X`` inside the estimator, fitted on the training rows.
+        Scaling of the numeric features inside the estimator, fitted on the
+        training rows; see TorchMLPRegressor.
+    n_bins : "auto", int >= 2 or None, default="auto"
+        Piecewise-linear encoding of the numeric features over their training
+        quantiles; ``"auto"``: 64 bins per feature from 2500 training rows on,
+        none below. See TorchMLPRegressor.
     device : str or torch.device, default="auto"
         ``"auto"`` uses CUDA when available, else the CPU; or ``"cpu"``,
         ``"cuda"``, ``"cuda:N"``.
@@ -173,9 +182,10 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         n_iter_no_change=10,
         max_fun=15000,
         class_weight=None,
-        label_smoothing=0.0,
+        label_smoothing=0.1,
         dropout=0.0,
         input_scaling="robust",
+        n_bins="auto",
         device="auto",
         callbacks=None,
     ):
@@ -205,6 +215,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
             max_fun=max_fun,
             dropout=dropout,
             input_scaling=input_scaling,
+            n_bins=n_bins,
             device=device,
             callbacks=callbacks,
         )

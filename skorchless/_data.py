@@ -83,7 +83,7 @@ def to_tensor(array, device, dtype=torch.float32, name="X"):
     Raises
     ------
     ValueError
-        If a float value does not fit in float32.
+        If a float value is not finite or does not fit in float32.
 
     Examples
     --------
@@ -93,11 +93,18 @@ def to_tensor(array, device, dtype=torch.float32, name="X"):
     torch.float32
     """
     array = np.asarray(array)
-    if dtype == torch.float32 and array.size and np.abs(array).max() > FLOAT32_MAX:
-        raise ValueError(
-            f"{name} contains values larger than float32 can hold "
-            f"(max |value| = {np.abs(array).max():.3g}); rescale it first."
-        )
+    if dtype == torch.float32 and array.size and array.dtype.kind == "f":
+        largest = np.maximum(array.max(), -array.min())  # no temporary copy of array
+        if not np.isfinite(largest):
+            raise ValueError(
+                f"{name} holds values too extreme to scale (the scaled values are "
+                "NaN or infinite); rescale it first."
+            )
+        if largest > FLOAT32_MAX:
+            raise ValueError(
+                f"{name} contains values larger than float32 can hold "
+                f"(max |value| = {largest:.3g}); rescale it first."
+            )
     numpy_dtype = torch.empty((), dtype=dtype).numpy().dtype
     tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=numpy_dtype))
     return tensor.to(device, non_blocking=True)

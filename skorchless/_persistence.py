@@ -1,4 +1,7 @@
-"""Pickling: weights travel on the CPU, carry the package version, and load anywhere."""
+"""Pickling: weights travel on the CPU, carry the package version, and load anywhere.
+
+``PersistenceMixin.save`` writes the pickle-free format of ``_serialization``.
+"""
 
 import copy
 import warnings
@@ -12,7 +15,9 @@ _TRANSIENT = ("_optimizer", "_schedule", "_generator")
 
 
 class InconsistentVersionWarning(UserWarning):
-    """Warn that a model is unpickled by a skorchless version other than its own.
+    """Warn that a model is loaded by a skorchless version other than its own.
+
+    Raised by unpickling (pickle, joblib, cloudpickle) and by ``skorchless.load``.
 
     Parameters
     ----------
@@ -23,8 +28,8 @@ class InconsistentVersionWarning(UserWarning):
     Examples
     --------
     >>> from skorchless import InconsistentVersionWarning
-    >>> str(InconsistentVersionWarning("TorchMLPRegressor", "0.2", "0.1"))[:44]
-    'Trying to unpickle TorchMLPRegressor from sk'
+    >>> str(InconsistentVersionWarning("TorchMLPRegressor", "0.2", "0.1"))[:58]
+    'Trying to load TorchMLPRegressor saved by skorchless 0.1 w'
     """
 
     def __init__(self, estimator_name, current_version, original_version):
@@ -32,9 +37,9 @@ class InconsistentVersionWarning(UserWarning):
         self.current_version = current_version
         self.original_version = original_version
         super().__init__(
-            f"Trying to unpickle {estimator_name} from skorchless version "
-            f"{original_version} when using version {current_version}. This might "
-            "lead to breaking code or invalid results. Use at your own risk."
+            f"Trying to load {estimator_name} saved by skorchless {original_version} "
+            f"with skorchless {current_version}. This might lead to breaking code or "
+            "invalid results. Use at your own risk."
         )
 
 
@@ -46,12 +51,46 @@ class PersistenceMixin:
     parameter resolves to there (the CPU when that device is absent). The
     optimizer state is not pickled: ``partial_fit`` after loading starts a
     fresh optimizer, as ``fit`` with ``warm_start=True`` does.
+
+    Unpickling runs code named in the file: load pickles only from sources you
+    trust, or use ``save`` and ``skorchless.load``, which run none.
     """
+
+    def save(self, path):
+        """Save the fitted estimator to ``path`` without pickle.
+
+        Weights go in safetensors format, everything else in JSON; read the
+        file back with ``skorchless.load``. See ``skorchless.save``.
+
+        Parameters
+        ----------
+        path : str, os.PathLike or binary file object
+            Where to write.
+
+        Examples
+        --------
+        >>> import io, warnings
+        >>> import numpy as np
+        >>> from skorchless import TorchMLPRegressor, load
+        >>> X = np.arange(20.0).reshape(10, 2)
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     reg = TorchMLPRegressor(hidden_layer_sizes=(4,), max_iter=3).fit(X, X[:, 0])
+        >>> buffer = io.BytesIO()
+        >>> reg.save(buffer)
+        >>> _ = buffer.seek(0)
+        >>> load(buffer).n_features_in_
+        2
+        """
+        from ._serialization import save  # imported here: it imports this module
+
+        save(self, path)
 
     def __getstate__(self):
         from . import __version__
 
-        state = super().__getstate__()
+        # A copy: BaseEstimator.__getstate__ returns the live __dict__ itself.
+        state = dict(super().__getstate__())
         for name in _TRANSIENT:
             state.pop(name, None)
         module = state.get("module_")

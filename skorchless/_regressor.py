@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseTorchMLP
+from ._data import FLOAT32_MAX
 
 _LOSSES = {
     "squared_error": lambda out, y, delta: ((out - y) ** 2).mean(1),
@@ -33,6 +34,14 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
     variance; divided by its mean for ``loss="poisson"``), so losses, ``tol``
     and ``huber_delta`` are in units of standard deviations of ``y`` and the
     same defaults work whatever the scale of ``y``.
+
+    A pandas DataFrame with categorical columns (dtype object, category,
+    string or bool) is encoded inside the estimator: numeric columns are
+    scaled as ``input_scaling`` and ``n_bins`` say, categorical ones one-hot
+    encoded (at most 64 columns per feature, the rarest categories sharing
+    one; a missing value is a category of its own; a category unseen in
+    training encodes as none). ``predict`` then takes a DataFrame with the
+    same columns.
 
     Parameters
     ----------
@@ -72,7 +81,10 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
     tol : float, default=1e-4
         Minimum decrease of the monitored loss that counts as an improvement.
     verbose : int or bool, default=0
-        ``1`` prints one line per epoch.
+        ``0`` is silent (so grid-search workers are quiet); ``1`` prints one
+        line per epoch (losses, score, time, ``*`` on the best epoch); ``2``
+        shows a tqdm progress bar (train and validation loss, best epoch) when
+        standard error is a terminal or in a notebook, else the lines of ``1``.
     warm_start : bool, default=False
         Continue from the weights of the previous fit.
     momentum : float, default=0.9
@@ -98,10 +110,18 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
     dropout : float, default=0.0
         Dropout probability after each hidden layer.
     input_scaling : {"robust", "standard"} or None, default="robust"
-        Scaling of ``X`` inside the estimator, fitted on the training rows:
-        ``"robust"`` centres on the median, divides by the inter-quartile
-        range and squashes outliers smoothly into (-3, 3); it makes the
-        network insensitive to the units and outliers of the inputs.
+        Scaling of the numeric features inside the estimator, fitted on the
+        training rows: ``"robust"`` centres on the median, divides by the
+        inter-quartile range and squashes outliers smoothly into (-3, 3); it
+        makes the network insensitive to the units and outliers of the inputs.
+    n_bins : "auto", int >= 2 or None, default="auto"
+        Piecewise-linear encoding of each numeric feature over its training
+        quantiles (Gorishniy et al., 2022), appended to the scaled features:
+        one column per bin, 1 below the value, 0 above, the position inside
+        its bin. It lets the network learn threshold effects as a tree does.
+        ``"auto"``: 64 bins per feature from 2500 training rows on (at most
+        512 bin columns in all; binary features get none), no bins on smaller
+        data, where they overfit. None: no bins.
     device : str or torch.device, default="auto"
         ``"auto"`` uses CUDA when available, else the CPU; or ``"cpu"``,
         ``"cuda"``, ``"cuda:N"``.
@@ -208,6 +228,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         huber_delta=1.0,
         dropout=0.0,
         input_scaling="robust",
+        n_bins="auto",
         device="auto",
         callbacks=None,
     ):
@@ -237,6 +258,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
             max_fun=max_fun,
             dropout=dropout,
             input_scaling=input_scaling,
+            n_bins=n_bins,
             device=device,
             callbacks=callbacks,
         )
@@ -283,9 +305,16 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         y = np.asarray(y, dtype=np.float64)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        if y.size and np.abs(y).max() > FLOAT32_MAX:
+            raise ValueError(
+                f"y contains values larger than float32 can hold (max |y| = "
+                f"{np.abs(y).max():.3g}); rescale it first."
+            )
         if self.loss == "poisson" and (y < 0).any():
             raise ValueError("loss='poisson' requires non-negative y; got negative values.")
-        if not first_pass and self._n_outputs_of(y) != self.n_outputs_:
+        if first_pass:  # set here, so that y_val is checked against y
+            self.n_outputs_ = self._n_outputs_of(y)
+        elif self._n_outputs_of(y) != self.n_outputs_:
             raise ValueError(
                 f"y has {self._n_outputs_of(y)} output(s) but the model was fitted "
                 f"with {self.n_outputs_}."
@@ -315,16 +344,22 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
             self._y_center, self._y_scale = np.zeros_like(mean), mean
             return
         center = np.average(Y, axis=0, weights=sample_weight)
-        std = np.sqrt(np.average((Y - center) ** 2, axis=0, weights=sample_weight))
+        # The deviations are divided by their largest value before squaring, so
+        # that neither huge nor tiny targets overflow or underflow.
+        spread = np.abs(Y - center).max(axis=0)
+        spread = np.where(spread > 0, spread, 1.0)
+        std = spread * np.sqrt(
+            np.average(((Y - center) / spread) ** 2, axis=0, weights=sample_weight)
+        )
         self._y_center = center
-        self._y_scale = np.where(std > 1e-12 * np.maximum(1.0, np.abs(center)), std, 1.0)
+        self._y_scale = np.where((std > 0) & (std > 1e-12 * np.abs(center)), std, 1.0)
 
     def _scale_targets(self, y):
         return (y.reshape(len(y), -1) - self._y_center) / self._y_scale
 
     def _unscale(self, output):
-        if self.loss == "poisson":
-            output = np.exp(np.clip(output, None, 700.0))
+        if self.loss == "poisson":  # in log space, so that it cannot overflow
+            return np.exp(np.minimum(output + np.log(self._y_scale), 709.0))
         return output * self._y_scale + self._y_center
 
     def _loss_function(self):

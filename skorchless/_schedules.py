@@ -1,5 +1,12 @@
 """Learning-rate schedules: how the rate moves during training. Torch only."""
 
+import math
+
+#: Schedules that follow scikit-learn's MLP, used by ``solver="sgd"`` only.
+SGD_SCHEDULES = ("constant", "invscaling", "adaptive")
+#: Schedules over a fixed budget of epochs, used by every stochastic solver.
+BUDGET_SCHEDULES = ("cosine",)
+
 
 class LearningRateSchedule:
     """Set the learning rate of an optimizer during training.
@@ -7,13 +14,17 @@ class LearningRateSchedule:
     Parameters
     ----------
     optimizer : torch.optim.Optimizer
-    kind : {"constant", "invscaling", "adaptive"}
+    kind : {"constant", "invscaling", "adaptive", "cosine"}
         As in scikit-learn's MLP: ``"invscaling"`` sets
         ``lr = lr_init / (t + 1) ** power_t`` after each epoch (``t`` = samples
         seen); ``"adaptive"`` divides the rate by 5 each time the patience of
         early stopping runs out, and stops only once it is below 1e-6.
+        ``"cosine"`` decays the rate from ``lr_init`` towards 0 along half a
+        cosine over ``max_epochs`` epochs, changing it after every epoch.
     lr_init : float
     power_t : float
+    max_epochs : int, default=1
+        Budget of epochs of ``"cosine"``.
 
     Examples
     --------
@@ -23,12 +34,22 @@ class LearningRateSchedule:
     >>> schedule = LearningRateSchedule(opt, "adaptive", 0.1, 0.5)
     >>> schedule.plateau(), round(schedule.lr, 6)
     (True, 0.02)
+    >>> cosine = LearningRateSchedule(opt, "cosine", 0.1, 0.5, max_epochs=4)
+    >>> rates = [cosine.lr]
+    >>> for _ in range(3):
+    ...     cosine.epoch_end(samples_seen=0)
+    ...     rates.append(round(cosine.lr, 4))
+    >>> rates
+    [0.1, 0.0854, 0.05, 0.0146]
     """
 
-    def __init__(self, optimizer, kind, lr_init, power_t):
+    def __init__(self, optimizer, kind, lr_init, power_t, max_epochs=1):
         self.optimizer = optimizer
         self.kind = kind
+        self.lr_init = lr_init
         self.power_t = power_t
+        self.max_epochs = max_epochs
+        self.epochs_done = 0
         self._set(lr_init)
 
     def _set(self, lr):
@@ -38,9 +59,12 @@ class LearningRateSchedule:
 
     def epoch_end(self, samples_seen):
         """Update the rate after an epoch."""
+        self.epochs_done += 1
         if self.kind == "invscaling":
-            lr_init = self.optimizer.defaults["lr"]
-            self._set(lr_init / (samples_seen + 1) ** self.power_t)
+            self._set(self.lr_init / (samples_seen + 1) ** self.power_t)
+        elif self.kind == "cosine":
+            progress = min(self.epochs_done / self.max_epochs, 1.0)
+            self._set(self.lr_init * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
     def plateau(self):
         """React to a plateau; return True if training should go on."""

@@ -1,0 +1,122 @@
+"""Speed suite: skorchless against a bare PyTorch loop, skorch and scikit-learn's MLP.
+
+    python benchmarks/speed/run.py            # the full suite (~15 min on 2 quiet cores)
+    python benchmarks/speed/run.py --quick    # a short version (~3 min)
+
+Every system trains the same network (256, 256) with Adam, batch 256, for a
+fixed number of epochs without validation (see ``systems.py``) on real tables
+(diamonds, CPS1988) and synthetic ones (10k to 1M rows x 50 features). Each
+measurement runs in a fresh process (so that peak memory is per system), in
+an interleaved order -- every repeat runs every system on every dataset, the
+systems rotating -- and the tables report medians over the repeats, with the
+ratios taken between runs of the same repeat. A float32 matrix multiply, timed
+in every repeat, gives the throughput the hardware reaches.
+
+Writes ``results.csv`` (one row per measurement), ``results.md`` (tables and
+the goals) and ``epoch_time.png`` into ``--out`` (default: ``results/``).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from data import REAL, synthetic_name  # noqa: E402
+from systems import DEFAULTS_SYSTEM, SYSTEMS  # noqa: E402
+
+PLANS = {
+    "full": {
+        "repeats": 3,
+        "real_epochs": 10,
+        "synthetic_epochs": {10_000: 10, 100_000: 3, 1_000_000: 1},
+        "valid_epochs": 6,
+        "grid": {"rows": 40_000, "epochs": 4, "repeats": 2},
+    },
+    "quick": {
+        "repeats": 1,
+        "real_epochs": 2,
+        "synthetic_epochs": {10_000: 3, 100_000: 1},
+        "valid_epochs": 2,
+        "grid": {"rows": 10_000, "epochs": 2, "repeats": 1},
+    },
+}
+
+
+def plan_tasks(plan, systems):
+    """The measurements in the order they run: interleaved, systems rotating."""
+    datasets = [(name, plan["real_epochs"]) for name in REAL] + [
+        (synthetic_name(rows), epochs) for rows, epochs in plan["synthetic_epochs"].items()
+    ]
+    tasks = []
+    for repeat in range(plan["repeats"]):
+        tasks.append({"task": "matmul", "repeat": repeat})
+        for i, (dataset, epochs) in enumerate(datasets):
+            names = list(systems)
+            if dataset in REAL:
+                names.append(DEFAULTS_SYSTEM)
+            shift = (repeat + i) % len(names)
+            for system in names[shift:] + names[:shift]:
+                tasks.append({"task": "fit", "system": system, "dataset": dataset,
+                              "epochs": epochs, "repeat": repeat})
+        for dataset in REAL:
+            tasks.append({"task": "valid", "dataset": dataset,
+                          "epochs": plan["valid_epochs"], "repeat": repeat})
+    tasks.append({"task": "grid", **plan["grid"]})
+    return tasks
+
+
+def run_worker(task, threads):
+    spec = {k: v for k, v in task.items() if k != "repeat"}
+    env = dict(os.environ)
+    if threads:
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "worker.py"), json.dumps(spec)],
+        capture_output=True, text=True, env=env,
+    )
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        return {**task, "error": (proc.stderr.strip().splitlines() or ["?"])[-1]}
+    return {**json.loads(lines[-1]), "repeat": task.get("repeat")}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one short repeat (~3 min)")
+    parser.add_argument("--repeats", type=int, help="override the number of repeats")
+    parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch/MKL threads per process (default: torch's default)")
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    args = parser.parse_args(argv)
+
+    plan = dict(PLANS["quick" if args.quick else "full"])
+    if args.repeats:
+        plan["repeats"] = args.repeats
+    tasks = plan_tasks(plan, args.systems)
+    records = []
+    started = time.perf_counter()
+    for i, task in enumerate(tasks, start=1):
+        record = run_worker(task, args.threads)
+        records.append(record)
+        what = " ".join(str(task[k]) for k in ("task", "system", "dataset") if k in task)
+        note = record.get("error") or (f"{record['fit_s']:.2f} s" if "fit_s" in record else "")
+        print(f"[{i}/{len(tasks)}] {time.perf_counter() - started:6.0f}s  {what}  {note}",
+              flush=True)
+
+    from report import write_report
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_report(records, args.out, plan="quick" if args.quick else "full",
+                 wall_s=time.perf_counter() - started)
+    print(f"Wrote {args.out / 'results.md'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""The systems the speed suite compares, all training the same thing.
+
+Same network (two hidden ReLU layers of 256, one output), same optimizer (Adam,
+learning rate 1e-3, no L2 penalty; the fused kernel for every torch system),
+same batch size (256), shuffled every epoch, for exactly ``epochs`` epochs with
+no validation. Each takes float64 numpy ``X, y``, as users pass them, and pays
+for its own conversions inside ``fit`` and ``predict``.
+"""
+
+import warnings
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+HIDDEN = (256, 256)
+BATCH_SIZE = 256
+LEARNING_RATE = 1e-3
+SYSTEMS = ("bare", "skorchless", "skorch", "sklearn")
+#: skorchless with its default ``alpha`` and ``input_scaling`` (run on the real tables).
+DEFAULTS_SYSTEM = "skorchless-defaults"
+
+
+def layer_sizes(n_features):
+    return [n_features, *HIDDEN, 1]
+
+
+def torch_mlp(n_features):
+    sizes = layer_sizes(n_features)
+    layers = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
+
+
+class BareLoop:
+    """A hand-written PyTorch loop, as fast as we know how to write one.
+
+    Tensors are built once; each epoch draws a permutation and gathers every
+    batch with ``index_select``; fused Adam; the epoch loss is summed on the
+    device and read once per epoch (as any loop that logs it must).
+    """
+
+    def __init__(self, epochs, seed):
+        self.epochs = epochs
+        self.seed = seed
+
+    def fit(self, X, y):
+        torch.manual_seed(self.seed)
+        X = torch.from_numpy(X).to(torch.float32)
+        y = torch.from_numpy(y).to(torch.float32).reshape(-1, 1)
+        self.model = model = torch_mlp(X.shape[1])
+        optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, fused=True)
+        generator = torch.Generator().manual_seed(self.seed)
+        n = X.shape[0]
+        self.loss_curve_ = []
+        for _ in range(self.epochs):
+            order = torch.randperm(n, generator=generator)
+            total = torch.zeros(())
+            for start in range(0, n, BATCH_SIZE):
+                idx = order[start : start + BATCH_SIZE]
+                loss = F.mse_loss(model(X.index_select(0, idx)), y.index_select(0, idx))
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total.add_(loss.detach(), alpha=idx.shape[0])
+            self.loss_curve_.append(total.item() / n)
+        return self
+
+    def predict(self, X):
+        with torch.inference_mode():
+            return self.model(torch.from_numpy(X).to(torch.float32)).numpy().ravel()
+
+    @property
+    def epochs_run(self):
+        return len(self.loss_curve_)
+
+
+class SkorchSystem:
+    """skorch's ``NeuralNetRegressor`` with fused Adam and no train split."""
+
+    def __init__(self, epochs, seed):
+        self.epochs = epochs
+        self.seed = seed
+
+    def fit(self, X, y):
+        from skorch import NeuralNetRegressor
+
+        torch.manual_seed(self.seed)
+        self.net = NeuralNetRegressor(
+            torch_mlp(X.shape[1]), criterion=nn.MSELoss, optimizer=torch.optim.Adam,
+            optimizer__fused=True, lr=LEARNING_RATE, max_epochs=self.epochs,
+            batch_size=BATCH_SIZE, train_split=None, iterator_train__shuffle=True,
+            device="cpu", verbose=0,
+        )
+        # skorch needs float32 and a 2-D target: the user converts, so it is timed.
+        self.net.fit(X.astype(np.float32), y.astype(np.float32).reshape(-1, 1))
+        return self
+
+    def predict(self, X):
+        return self.net.predict(X.astype(np.float32)).ravel()
+
+    @property
+    def epochs_run(self):
+        return len(self.net.history)
+
+
+class SklearnSystem:
+    """scikit-learn's ``MLPRegressor`` for exactly ``epochs`` epochs (tol=0, no stopping)."""
+
+    def __init__(self, epochs, seed):
+        from sklearn.neural_network import MLPRegressor
+
+        self.model = MLPRegressor(
+            hidden_layer_sizes=HIDDEN, solver="adam", alpha=0.0, batch_size=BATCH_SIZE,
+            learning_rate_init=LEARNING_RATE, max_iter=epochs, shuffle=True, tol=0.0,
+            early_stopping=False, n_iter_no_change=np.inf, random_state=seed,
+        )
+
+    def fit(self, X, y):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning: max_iter is the plan
+            self.model.fit(X, y)
+        return self
+
+    def predict(self, X):
+        return self.model.predict(X)
+
+    @property
+    def epochs_run(self):
+        return self.model.n_iter_
+
+
+class SkorchlessSystem:
+    """``TorchMLPRegressor`` for exactly ``epochs`` epochs, no validation split.
+
+    ``defaults=False`` turns off the two defaults the other systems do not
+    have (the L2 penalty ``alpha=1e-4`` and ``input_scaling="robust"``);
+    ``defaults=True`` keeps them, to show what they cost.
+    """
+
+    def __init__(self, epochs, seed, defaults=False):
+        from skorchless import TorchMLPRegressor
+
+        extra = {} if defaults else {"alpha": 0.0, "input_scaling": None}
+        self.model = TorchMLPRegressor(
+            hidden_layer_sizes=HIDDEN, solver="adam", batch_size=BATCH_SIZE,
+            learning_rate_init=LEARNING_RATE, max_iter=epochs, shuffle=True,
+            early_stopping=False, n_iter_no_change=np.inf, device="cpu",
+            random_state=seed, **extra,
+        )
+
+    def fit(self, X, y):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning: max_iter is the plan
+            self.model.fit(X, y)
+        return self
+
+    def predict(self, X):
+        return self.model.predict(X)
+
+    @property
+    def epochs_run(self):
+        return self.model.n_iter_
+
+
+def make(system, epochs, seed):
+    """Return the system named ``system``, unfitted."""
+    if system == "bare":
+        return BareLoop(epochs, seed)
+    if system == "skorch":
+        return SkorchSystem(epochs, seed)
+    if system == "sklearn":
+        return SklearnSystem(epochs, seed)
+    if system in ("skorchless", DEFAULTS_SYSTEM):
+        return SkorchlessSystem(epochs, seed, defaults=system == DEFAULTS_SYSTEM)
+    raise ValueError(f"Unknown system {system!r}.")

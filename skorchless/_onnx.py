@@ -1,0 +1,283 @@
+"""Export a fitted estimator to ONNX, its input scaling and output head included.
+
+The exported graph takes the raw feature matrix, the same columns ``predict``
+takes, and gives what ``predict`` / ``predict_proba`` give: the fitted input
+scaling is rebuilt from the scaler's fitted arrays as torch operations in
+float64, the network runs in float32 as in ``predict``, and the output is
+unscaled (regressor) or turned into probabilities (classifier) in float64.
+"""
+
+import contextlib
+import copy
+import inspect
+import logging
+import os
+import warnings
+
+import torch
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, RobustScaler, StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from ._network import linear_layers
+from ._preprocessing import smooth_clip
+
+_INPUT_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def export_onnx(estimator, path, *, input_dtype="float32"):
+    """Write a fitted estimator as an ONNX model that predicts like it.
+
+    The graph includes the estimator's internal input scaling
+    (``input_scaling``) and its output processing, so that serving it needs
+    only onnxruntime: no scikit-learn, no torch. Its input ``"X"`` is the
+    matrix of the ``n_features_in_`` raw features, in the order of
+    ``feature_names_in_`` when the model was fitted on a DataFrame, with any
+    number of rows. Its outputs, in float64:
+
+    - regressor: ``"prediction"``, as ``predict`` returns it (1-D for one
+      target);
+    - classifier: ``"class_index"`` (int64), the index in ``classes_`` of the
+      predicted class -- ``estimator.classes_[class_index]`` is ``predict`` --
+      and ``"probabilities"``, as ``predict_proba`` returns them;
+    - multilabel classifier: ``"indicator"`` (int64 0/1 matrix, as
+      ``predict``) and ``"probabilities"``.
+
+    Needs the packages ``onnx`` and ``onnxscript`` (``pip install
+    skorchless[onnx]``, which also installs onnxruntime to run the model).
+
+    Parameters
+    ----------
+    estimator : TorchMLPRegressor or TorchMLPClassifier
+        A fitted estimator.
+    path : str or os.PathLike
+        File to write (conventionally ``*.onnx``).
+    input_dtype : {"float32", "float64"}, default="float32"
+        Element type of the input ``"X"``. The scaling runs in float64 either
+        way, as in ``predict``; ``"float64"`` feeds the data without rounding.
+
+    Returns
+    -------
+    path : str
+        The path written.
+
+    Raises
+    ------
+    NotImplementedError
+        If the estimator holds preprocessing that has no ONNX translation
+        here, such as an encoding of categorical columns.
+    ImportError
+        If ``onnx`` or ``onnxscript`` is not installed.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import numpy as np
+    >>> import onnxruntime
+    >>> from sklearn.datasets import make_regression
+    >>> from skorchless import TorchMLPRegressor, export_onnx
+    >>> X, y = make_regression(n_samples=200, n_features=4, random_state=0)
+    >>> reg = TorchMLPRegressor(hidden_layer_sizes=(16,), max_iter=20, random_state=0,
+    ...                         device="cpu").fit(X, y)
+    >>> path = export_onnx(reg, os.path.join(tempfile.mkdtemp(), "reg.onnx"))
+    >>> session = onnxruntime.InferenceSession(path)
+    >>> (prediction,) = session.run(None, {"X": X[:5].astype(np.float32)})
+    >>> np.allclose(prediction, reg.predict(X[:5].astype(np.float32)), rtol=1e-5)
+    True
+    """
+    if input_dtype not in _INPUT_DTYPES:
+        raise ValueError(
+            "The 'input_dtype' parameter of export_onnx must be 'float32' or "
+            f"'float64'. Got {input_dtype!r} instead."
+        )
+    check_is_fitted(estimator, "module_")
+    _check_onnx_support()
+    wrapper = _ExportModule(estimator).eval()
+    n_features = estimator.n_features_in_
+    example = torch.zeros((2, n_features), dtype=_INPUT_DTYPES[input_dtype])
+    with _quiet_exporter():
+        program = torch.onnx.export(
+            wrapper, (example,), dynamo=True, verbose=False,
+            input_names=["X"], output_names=wrapper.output_names,
+            dynamic_shapes=({0: torch.export.Dim("n_samples")},),
+        )
+    path = os.fspath(path)
+    program.save(path)
+    return path
+
+
+class _ExportModule(torch.nn.Module):
+    """Raw features -> input scaling -> network -> predictions, as one module."""
+
+    def __init__(self, estimator):
+        super().__init__()
+        _check_numeric_input(estimator)
+        self.input_steps = torch.nn.ModuleList(_input_steps(estimator))
+        self.network = copy.deepcopy(estimator.module_).to("cpu").float().eval()
+        self.head = _output_head(estimator)
+        self.output_names = self.head.output_names
+
+    def forward(self, X):
+        X = X.to(torch.float64)
+        for step in self.input_steps:
+            X = step(X)
+        return self.head(self.network(X.to(torch.float32)).to(torch.float64))
+
+
+class _Affine(torch.nn.Module):
+    """``(X - center) / scale``, the fitted transform of a scikit-learn scaler."""
+
+    def __init__(self, center, scale, n_features):
+        super().__init__()
+        self.register_buffer("center", _float64(center, n_features, fill=0.0))
+        self.register_buffer("scale", _float64(scale, n_features, fill=1.0))
+
+    def forward(self, X):
+        return (X - self.center) / self.scale
+
+
+class _SmoothClip(torch.nn.Module):
+    """``smooth_clip``: ``bound * x / hypot(bound, x)``, overflow-free."""
+
+    def __init__(self, bound=3.0):
+        super().__init__()
+        self.bound = bound
+
+    def forward(self, X):
+        # hypot(b, x) = m * sqrt((b/m)^2 + (x/m)^2) with m = max(b, |x|) >= b > 0
+        m = X.abs().clamp(min=self.bound)
+        return self.bound * X / (m * torch.sqrt((self.bound / m) ** 2 + (X / m) ** 2))
+
+
+def _check_numeric_input(estimator):
+    name = type(estimator).__name__
+    categorical = list(getattr(estimator, "_categorical_columns", None) or [])
+    n_inputs = linear_layers(estimator.module_)[0].in_features
+    if categorical or n_inputs != estimator.n_features_in_:
+        which = f" ({', '.join(map(str, categorical))})" if categorical else ""
+        raise NotImplementedError(
+            f"{name} encodes categorical columns{which} inside the estimator, turning "
+            f"its {estimator.n_features_in_} input columns into {n_inputs}; export_onnx "
+            "exports models of numeric columns only. Encode the categorical columns in "
+            "a scikit-learn pipeline before the estimator (for example with "
+            "OneHotEncoder) and export the estimator fitted on the encoded columns."
+        )
+
+
+def _input_steps(estimator):
+    scaler = getattr(estimator, "_input_scaler", None)
+    if scaler is None:
+        return []
+    transformers = [step for _, step in scaler.steps] if isinstance(scaler, Pipeline) else [
+        scaler
+    ]
+    n_features = estimator.n_features_in_
+    return [_translate(t, n_features, type(estimator).__name__) for t in transformers]
+
+
+def _translate(transformer, n_features, estimator_name):
+    if isinstance(transformer, RobustScaler):
+        return _Affine(transformer.center_, transformer.scale_, n_features)
+    if isinstance(transformer, StandardScaler):
+        return _Affine(transformer.mean_, transformer.scale_, n_features)
+    if isinstance(transformer, FunctionTransformer) and transformer.func is smooth_clip:
+        return _SmoothClip(**(transformer.kw_args or {}))
+    raise NotImplementedError(
+        f"export_onnx cannot translate the input preprocessing {transformer!r} of "
+        f"{estimator_name} to ONNX."
+    )
+
+
+def _float64(values, n_features, fill):
+    if values is None:  # with_centering=False / with_scaling=False
+        return torch.full((n_features,), fill, dtype=torch.float64)
+    return torch.as_tensor(values, dtype=torch.float64).clone()
+
+
+def _output_head(estimator):
+    if getattr(estimator, "_is_classification_task", False):
+        if estimator._multilabel:
+            return _MultilabelHead()
+        if estimator.n_outputs_ == 1:
+            return _BinaryHead()
+        return _MulticlassHead()
+    return _RegressionHead(
+        estimator._y_center, estimator._y_scale,
+        exp=estimator.out_activation_ == "exp", ravel=estimator.n_outputs_ == 1,
+    )
+
+
+class _RegressionHead(torch.nn.Module):
+    output_names = ["prediction"]
+
+    def __init__(self, center, scale, *, exp, ravel):
+        super().__init__()
+        self.register_buffer("center", torch.as_tensor(center, dtype=torch.float64).clone())
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float64).clone())
+        self.exp = exp
+        self.ravel = ravel
+
+    def forward(self, output):
+        if self.exp:
+            output = torch.exp(output.clamp(max=700.0))
+        y = output * self.scale + self.center
+        return y[:, 0] if self.ravel else y
+
+
+class _BinaryHead(torch.nn.Module):
+    output_names = ["class_index", "probabilities"]
+
+    def forward(self, output):
+        p = torch.sigmoid(output[:, 0])
+        return (output[:, 0] > 0).to(torch.int64), torch.stack([1.0 - p, p], dim=1)
+
+
+class _MulticlassHead(torch.nn.Module):
+    output_names = ["class_index", "probabilities"]
+
+    def forward(self, output):
+        return output.argmax(dim=1), torch.softmax(output, dim=1)
+
+
+class _MultilabelHead(torch.nn.Module):
+    output_names = ["indicator", "probabilities"]
+
+    def forward(self, output):
+        return (output > 0).to(torch.int64), torch.sigmoid(output)
+
+
+@contextlib.contextmanager
+def _quiet_exporter():
+    """Silence what the exporter says about itself that users cannot act on.
+
+    Its log lists the optional torchvision operators it skips, and torch's own
+    use of a deprecated pytree API warns (torch 2.13).
+    """
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*LeafSpec.*", category=FutureWarning)
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def _check_onnx_support():
+    missing = []
+    for name in ("onnx", "onnxscript"):
+        try:
+            __import__(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise ImportError(
+            f"export_onnx requires {' and '.join(missing)}. Install them with "
+            "`pip install skorchless[onnx]`."
+        )
+    if "dynamo" not in inspect.signature(torch.onnx.export).parameters:
+        raise ImportError(
+            f"export_onnx requires torch 2.5 or later (its torch.export-based ONNX "
+            f"exporter); this is torch {torch.__version__}."
+        )

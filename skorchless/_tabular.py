@@ -1,0 +1,250 @@
+"""Tables as users have them: CSV files, column kinds, the target and the task.
+
+What ``skorchless train`` and ``skorchless predict`` need to turn a CSV file
+into the input of a scikit-learn pipeline, and that pipeline: median-imputed
+numeric columns and one-hot encoded other columns before a
+``TorchMLPRegressor`` or ``TorchMLPClassifier``. Every problem with the data
+raises a ``DataError`` whose message fits on one line.
+"""
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+
+from ._classifier import TorchMLPClassifier
+from ._regressor import TorchMLPRegressor
+
+#: A numeric target with at most this many distinct integer values is a class label.
+MAX_CLASSES_AUTO = 10
+#: A text column whose values are numbers but for at most this fraction is a
+#: numeric column with typos, rather than a categorical one.
+MAX_GARBAGE_FRACTION = 0.1
+
+
+class DataError(ValueError):
+    """A problem with the user's data or files, reported as one line."""
+
+
+def read_csv(path, sep=","):
+    """Read a CSV file into a DataFrame, turning every failure into a ``DataError``.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+    sep : str, default=","
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        With at least one column and one row.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, unreadable, not text, not CSV, or empty.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skorchless._tabular import read_csv
+    >>> path = os.path.join(tempfile.mkdtemp(), "empty.csv")
+    >>> with open(path, "w") as file:
+    ...     print("a,b", file=file)
+    >>> read_csv(path)
+    Traceback (most recent call last):
+    ...
+    skorchless._tabular.DataError: ...empty.csv has a header but no data rows
+    """
+    try:
+        frame = pd.read_csv(path, sep=sep)
+    except FileNotFoundError as exc:
+        raise DataError(f"{path}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise DataError(f"{path} is a folder, not a CSV file") from exc
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"{path} is empty") from exc
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not a UTF-8 text file ({exc.reason})") from exc
+    except (pd.errors.ParserError, ValueError) as exc:
+        reason = " ".join(str(exc).split())
+        raise DataError(f"{path} is not a valid CSV file: {reason}") from exc
+    if frame.empty:
+        raise DataError(f"{path} has a header but no data rows")
+    return frame
+
+
+def _non_numeric_values(series):
+    """Return the rows (index) and values of ``series`` that are not numbers."""
+    present = series.dropna()
+    parsed = pd.to_numeric(present, errors="coerce")
+    bad = present[parsed.isna()]
+    return bad, len(present)
+
+
+def _garbage_message(series, name, bad):
+    row = bad.index[0]
+    return (
+        f"{name} {series.name!r} holds numbers but also {len(bad)} non-numeric "
+        f"value(s), e.g. {bad.iloc[0]!r} in data row {row + 1}; fix or remove them"
+    )
+
+
+def _is_bool(series):
+    return pd.api.types.is_bool_dtype(series)
+
+
+def _is_numeric(series):
+    return pd.api.types.is_numeric_dtype(series) and not _is_bool(series)
+
+
+def _as_text(series):
+    """Return the values of a column as strings, missing ones as NaN."""
+    return series.astype(str).astype(object).where(series.notna(), np.nan)
+
+
+def as_text(X):
+    """Return the columns of ``X`` as text, for one-hot encoding.
+
+    The first step of the categorical columns in the pipelines of
+    ``skorchless train``: booleans and numbers in a column of labels become
+    their text, so that a model loaded with ``joblib.load`` encodes the frame
+    ``pandas.read_csv`` gives the same way whatever dtypes pandas infers.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame or array-like of shape (n_samples, n_columns)
+
+    Returns
+    -------
+    text : pandas.DataFrame of object dtype
+        Strings, and NaN where a value is missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skorchless._tabular import as_text
+    >>> as_text(pd.DataFrame({"garden": [True, None], "code": [3, 4]})).values.tolist()
+    [['True', '3'], [nan, '4']]
+    """
+    return pd.DataFrame(X).apply(_as_text)
+
+
+def split_columns(X):
+    """Return (numeric, categorical) column names, refusing numbers with typos."""
+    numeric, categorical = [], []
+    for name in X.columns:
+        column = X[name]
+        if _is_numeric(column):
+            numeric.append(name)
+            continue
+        bad, n_present = _non_numeric_values(column)
+        if n_present and 0 < len(bad) <= MAX_GARBAGE_FRACTION * n_present:
+            raise DataError(_garbage_message(column, "column", bad))
+        categorical.append(name)
+    return numeric, categorical
+
+
+def check_numeric(X, numeric):
+    """Return ``X`` with the ``numeric`` columns as numbers; refuse numbers with typos."""
+    X = X.copy()
+    for name in numeric:
+        if not _is_numeric(X[name]):
+            bad, _ = _non_numeric_values(X[name])
+            if len(bad):
+                raise DataError(_garbage_message(X[name], "numeric column", bad))
+            X[name] = pd.to_numeric(X[name])
+    return X
+
+
+def target_column(frame, target, task):
+    """Return (y, task, n_dropped) for the target column, checked for ``task``."""
+    if target not in frame.columns:
+        raise DataError(
+            f"target column {target!r} is not in the file; its columns are "
+            f"{', '.join(map(str, frame.columns))}"
+        )
+    y = frame[target]
+    n_missing = int(y.isna().sum())
+    y = y.dropna()
+    if y.empty:
+        raise DataError(f"target column {target!r} has no values")
+    if task != "classification" and not _is_numeric(y) and not _is_bool(y):
+        bad, n_present = _non_numeric_values(y)
+        if len(bad) <= MAX_GARBAGE_FRACTION * n_present:
+            raise DataError(_garbage_message(y, "target column", bad))
+        if task == "regression":
+            raise DataError(
+                f"target column {target!r} is not numeric (e.g. {bad.iloc[0]!r} in data "
+                f"row {bad.index[0] + 1}); a regression needs numbers"
+            )
+    if task == "auto":
+        task = detect_task(y)
+    if task == "classification":
+        if _is_numeric(y) and (y == np.round(y)).all():
+            y = y.astype(np.int64)
+        elif not _is_numeric(y):
+            y = _as_text(y)
+        counts = y.value_counts()
+        if len(counts) < 2:
+            raise DataError(f"target column {target!r} has a single class {counts.index[0]!r}")
+        rare = counts[counts < 2]
+        if len(rare):
+            raise DataError(
+                f"class {rare.index[0]!r} of target column {target!r} has only one row; "
+                "each class needs at least 2 for a stratified split"
+            )
+    else:
+        y = y.astype(np.float64)
+    return y, task, n_missing
+
+
+def detect_task(y):
+    if not _is_numeric(y):
+        return "classification"
+    integral = bool((y == np.round(y)).all())
+    return "classification" if integral and y.nunique() <= MAX_CLASSES_AUTO else "regression"
+
+
+def make_model_pipeline(task, numeric, categorical, params):
+    """Return the unfitted pipeline: column preprocessing, then the estimator of ``task``.
+
+    Numeric columns get their missing values filled with the median; the
+    categorical ones are read as text and one-hot encoded, a missing value
+    being a category of its own and a category unseen in training all zeros.
+    """
+    columns = ColumnTransformer([
+        ("numeric", SimpleImputer(strategy="median"), numeric),
+        ("categorical", make_pipeline(
+            FunctionTransformer(as_text, feature_names_out="one-to-one"),
+            OneHotEncoder(handle_unknown="ignore"),
+        ), categorical),
+    ])
+    if task == "classification":
+        params = {name: value for name, value in params.items() if name != "loss"}
+        estimator = TorchMLPClassifier(**params)
+    else:
+        estimator = TorchMLPRegressor(**params)
+    return Pipeline([("columns", columns), ("model", estimator)])
+
+
+def feature_frame(model, frame):
+    """Return the columns of ``frame`` that ``model`` was fitted on, numbers checked."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return frame
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        raise DataError(
+            f"the data lacks column(s) the model was trained on: {', '.join(missing)}"
+        )
+    X = frame[list(names)]
+    columns = model[0] if isinstance(model, Pipeline) else None
+    if isinstance(columns, ColumnTransformer):
+        kinds = {name: cols for name, _, cols in columns.transformers}
+        X = check_numeric(X, kinds.get("numeric", []))
+    return X

@@ -1,0 +1,171 @@
+"""Parameters: __init__ only assigns; every invalid value raises at fit, naming it."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skorchless import Callback, TorchMLPClassifier, TorchMLPRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+ESTIMATORS = [TorchMLPRegressor, TorchMLPClassifier]
+
+INVALID_SHARED = [
+    ("activation", "softplus"),
+    ("solver", "newton"),
+    ("alpha", -1.0),
+    ("batch_size", 0),
+    ("batch_size", "big"),
+    ("learning_rate", "fast"),
+    ("learning_rate_init", 0.0),
+    ("learning_rate_init", -0.1),
+    ("power_t", -0.5),
+    ("max_iter", 0),
+    ("max_iter", 2.5),
+    ("shuffle", "yes"),
+    ("random_state", "seed"),
+    ("tol", -1e-4),
+    ("warm_start", 1.5),
+    ("momentum", 1.5),
+    ("nesterovs_momentum", "no"),
+    ("early_stopping", "sometimes"),
+    ("validation_fraction", 0.0),
+    ("validation_fraction", 1.0),
+    ("beta_1", 1.0),
+    ("beta_2", -0.1),
+    ("epsilon", 0.0),
+    ("n_iter_no_change", 0),
+    ("max_fun", 0),
+    ("dropout", 1.0),
+    ("dropout", -0.1),
+    ("input_scaling", "minmax"),
+    ("device", 3),
+]
+INVALID_REGRESSOR = [("loss", "mae"), ("huber_delta", 0.0)]
+INVALID_CLASSIFIER = [("class_weight", "weird"), ("label_smoothing", 1.0),
+                      ("label_smoothing", -0.1)]
+CASES = (
+    [(est, *case) for est in ESTIMATORS for case in INVALID_SHARED]
+    + [(TorchMLPRegressor, *case) for case in INVALID_REGRESSOR]
+    + [(TorchMLPClassifier, *case) for case in INVALID_CLASSIFIER]
+)
+
+
+def _target(Estimator, X):
+    return X[:, 0] > 0 if Estimator is TorchMLPClassifier else X[:, 0]
+
+
+@pytest.mark.parametrize(
+    "Estimator, name, value", CASES,
+    ids=[f"{e.__name__}-{n}={v!r}" for e, n, v in CASES],
+)
+def test_invalid_parameter_raises_at_fit_naming_it(Estimator, name, value, fast):
+    X = np.random.RandomState(0).normal(size=(20, 2))
+    est = Estimator(**{**fast, name: value})  # __init__ never validates
+    assert est.get_params()[name] is value
+    with pytest.raises(InvalidParameterError,
+                       match=rf"The '{name}' parameter of {Estimator.__name__} must be .*"
+                             rf"Got .* instead"):
+        est.fit(X, _target(Estimator, X))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_invalid_parameter_raises_in_partial_fit(Estimator, fast):
+    X = np.random.RandomState(0).normal(size=(20, 2))
+    est = Estimator(**{**fast, "alpha": -1.0})
+    kwargs = {"classes": [False, True]} if Estimator is TorchMLPClassifier else {}
+    with pytest.raises(InvalidParameterError, match="'alpha' parameter"):
+        est.partial_fit(X, _target(Estimator, X), **kwargs)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("sizes", [(0,), (4, -1), (3.5,), [2, None], (True, 4)])
+def test_hidden_layer_sizes_must_hold_positive_integers(Estimator, sizes, fast):
+    X = np.random.RandomState(0).normal(size=(20, 2))
+    est = Estimator(**{**fast, "hidden_layer_sizes": sizes})
+    with pytest.raises(ValueError, match="'hidden_layer_sizes' parameter"):
+        est.fit(X, _target(Estimator, X))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_hidden_layer_sizes_rejects_a_string(Estimator, fast):
+    X = np.random.RandomState(0).normal(size=(20, 2))
+    with pytest.raises(ValueError, match="'hidden_layer_sizes' parameter"):
+        Estimator(**{**fast, "hidden_layer_sizes": "64"}).fit(X, _target(Estimator, X))
+
+
+@pytest.mark.parametrize(
+    "sizes, widths",
+    [(5, [5]), ([3, 2], [3, 2]), (np.array([4, 3]), [4, 3]), ((), [])],
+)
+def test_hidden_layer_sizes_accepted_forms(sizes, widths, fast):
+    X = np.random.RandomState(0).normal(size=(20, 2))
+    reg = TorchMLPRegressor(**{**fast, "hidden_layer_sizes": sizes}).fit(X, X[:, 0])
+    shapes = [coef.shape for coef in reg.coefs_]
+    assert shapes == list(zip([2, *widths], [*widths, 1], strict=True))
+    assert reg.n_layers_ == len(widths) + 2
+
+
+@pytest.mark.parametrize("device", ["gpu", "cuda:x", "tpu", ""])
+def test_unknown_device_names_the_parameter(device, fast):
+    X = np.random.RandomState(0).normal(size=(20, 2))
+    with pytest.raises(ValueError, match=r"The 'device' parameter must be 'auto', 'cpu'"):
+        TorchMLPRegressor(**{**fast, "device": device}).fit(X, X[:, 0])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+@pytest.mark.parametrize("device", ["cuda", "cuda:0", torch.device("cuda")])
+def test_absent_cuda_device_is_a_clear_error(device, fast):
+    X = np.random.RandomState(0).normal(size=(20, 2))
+    with pytest.raises(ValueError, match="'device' parameter is .*CUDA is not available"):
+        TorchMLPClassifier(**{**fast, "device": device}).fit(X, X[:, 0] > 0)
+
+
+@pytest.mark.parametrize("device", ["cpu", torch.device("cpu"), "auto"])
+def test_valid_devices(device, fast):
+    X = np.random.RandomState(0).normal(size=(20, 2))
+    reg = TorchMLPRegressor(**{**fast, "device": device}).fit(X, X[:, 0])
+    expected = "cuda" if device == "auto" and torch.cuda.is_available() else "cpu"
+    assert reg.device_.type == expected
+    assert next(reg.module_.parameters()).device.type == expected
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_callbacks_must_be_callback_instances(Estimator, fast):
+    X = np.random.RandomState(0).normal(size=(20, 2))
+    est = Estimator(**{**fast, "callbacks": [print]})
+    with pytest.raises(TypeError, match="'callbacks' parameter must be a list of "
+                                        "skorchless.Callback"):
+        est.fit(X, _target(Estimator, X))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_init_only_assigns_and_clone_keeps_every_parameter(Estimator):
+    params = {"hidden_layer_sizes": (3, 2), "alpha": 0.5, "dropout": 0.25,
+              "callbacks": [Callback()], "early_stopping": True, "device": "cpu"}
+    est = Estimator(**params)
+    assert not [k for k in vars(est) if k.endswith("_") and not k.startswith("__")]
+    for name, value in params.items():
+        assert getattr(est, name) is value
+    cloned = clone(est)
+    assert cloned.get_params().keys() == est.get_params().keys()
+    assert cloned.get_params()["alpha"] == 0.5
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_parameters_match_scikit_learn_mlp(Estimator):
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    sklearn_mlp = MLPRegressor if Estimator is TorchMLPRegressor else MLPClassifier
+    missing = set(sklearn_mlp().get_params()) - set(Estimator().get_params())
+    assert not missing
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_partial_fit_is_not_available_with_lbfgs(Estimator):
+    assert hasattr(Estimator(solver="adam"), "partial_fit")
+    assert not hasattr(Estimator(solver="lbfgs"), "partial_fit")
+    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as info:
+        _ = Estimator(solver="lbfgs").partial_fit
+    assert "solver='lbfgs'" in str(info.value.__cause__)

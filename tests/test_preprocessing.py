@@ -1,0 +1,222 @@
+"""The input transformers: smooth clipping, scalers, the categorical-frame encoder."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator
+from sklearn.compose import ColumnTransformer
+from sklearn.preprocessing import StandardScaler
+
+from skorchless._preprocessing import (
+    AUTO_BINS,
+    AUTO_BINS_MAX_COLUMNS,
+    AUTO_BINS_MIN_SAMPLES,
+    MAX_CATEGORIES,
+    PiecewiseLinearEncoder,
+    categorical_columns,
+    fit_input_transformer,
+    make_frame_encoder,
+    make_input_scaler,
+    resolve_n_bins,
+    smooth_clip,
+    validate_frame,
+)
+
+
+# ------------------------------------------------------------------ smooth_clip
+def test_smooth_clip_is_odd_monotone_and_bounded():
+    x = np.linspace(-1e6, 1e6, 2001)
+    y = smooth_clip(x, bound=3.0)
+    assert np.all(np.abs(y) < 3.0)
+    assert np.all(np.diff(y) > 0)
+    np.testing.assert_allclose(smooth_clip(-x), -y)
+
+
+def test_smooth_clip_is_nearly_the_identity_near_zero():
+    x = np.array([-0.1, 0.0, 0.05, 0.1])
+    np.testing.assert_allclose(smooth_clip(x), x, atol=1e-3)
+
+
+def test_smooth_clip_never_overflows():
+    assert np.isfinite(smooth_clip(np.array([1e308, -1e308]))).all()
+
+
+# ----------------------------------------------------------- make_input_scaler
+def test_robust_scaling_ignores_an_outlier():
+    X = np.r_[np.arange(20.0), 1e9][:, None]
+    scaled = make_input_scaler("robust").fit_transform(X)
+    assert np.abs(scaled).max() < 3.0
+    # the bulk keeps its spread: the outlier did not squash it to zero
+    assert np.ptp(scaled[:20]) > 1.0  # a standard scaler would give about 1e-7
+
+
+def test_standard_and_no_scaling():
+    assert isinstance(make_input_scaler("standard"), StandardScaler)
+    assert make_input_scaler(None) is None
+
+
+# ------------------------------------------------------ PiecewiseLinearEncoder
+def test_piecewise_linear_encoding_of_a_value():
+    X = np.arange(9.0)[:, None]  # quartile edges 0, 2, 4, 6, 8
+    encoder = PiecewiseLinearEncoder(n_bins=4).fit(X)
+    np.testing.assert_array_equal(encoder.edges_[0], [0, 2, 4, 6, 8])
+    np.testing.assert_allclose(encoder.transform([[5.0], [-3.0], [100.0]]), [
+        [5.0, 1, 1, 0.5, 0],  # the value itself, then full, full, half, empty bins
+        [-3.0, 0, 0, 0, 0],  # beyond the training range: clipped
+        [100.0, 1, 1, 1, 1],
+    ])
+
+
+def test_piecewise_linear_encoding_is_monotone_and_bounded():
+    rng = np.random.RandomState(0)
+    X = rng.lognormal(size=(500, 2))
+    encoder = PiecewiseLinearEncoder(n_bins=16).fit(X)
+    grid = np.column_stack([np.linspace(-1, 50, 300)] * 2)
+    bins = encoder.transform(grid)[:, 2:]
+    assert bins.shape[1] == 32 and bins.min() == 0 and bins.max() == 1
+    assert np.all(np.diff(bins, axis=0) >= 0)
+
+
+def test_binary_features_get_no_bins():
+    X = np.column_stack([np.arange(100.0) % 2, np.arange(100.0)])
+    out = PiecewiseLinearEncoder(n_bins=8).fit_transform(X)
+    assert out.shape == (100, 2 + 8)
+
+
+@pytest.mark.parametrize("n_bins, n_samples, n_features, expected", [
+    (None, 10**6, 3, 0),
+    (16, 10, 3, 16),
+    ("auto", AUTO_BINS_MIN_SAMPLES - 1, 3, 0),
+    ("auto", AUTO_BINS_MIN_SAMPLES, 3, AUTO_BINS),
+    ("auto", 10**6, 0, 0),
+    ("auto", 10**6, AUTO_BINS_MAX_COLUMNS // 8, 8),
+    ("auto", 10**6, AUTO_BINS_MAX_COLUMNS, 0),
+])
+def test_resolve_n_bins(n_bins, n_samples, n_features, expected):
+    assert resolve_n_bins(n_bins, n_samples, n_features) == expected
+
+
+def test_auto_bins_count_only_continuous_features():
+    rng = np.random.RandomState(0)
+    n = AUTO_BINS_MIN_SAMPLES
+    X = np.column_stack([rng.normal(size=n), rng.randint(0, 2, n), rng.randint(0, 2, n)])
+    transformer, n_inputs = fit_input_transformer(X, "robust", "auto", [])
+    assert n_inputs == 3 + AUTO_BINS
+    assert transformer.transform(X).shape == (n, n_inputs)
+    assert fit_input_transformer(X[:100], "robust", "auto", [])[1] == 3
+
+
+# ---------------------------------------------------------- categorical_columns
+def test_categorical_columns_by_dtype():
+    X = pd.DataFrame({
+        "float": [1.0, 2.0], "int": [1, 2], "nullable_int": pd.array([1, None], "Int64"),
+        "object": ["a", "b"], "category": pd.Categorical(["a", "b"]),
+        "string": pd.array(["a", None], "string"), "bool": [True, False],
+        "nullable_bool": pd.array([True, None], "boolean"),
+    })
+    assert categorical_columns(X) == [
+        "object", "category", "string", "bool", "nullable_bool"]
+
+
+def test_categorical_columns_of_arrays_is_empty():
+    assert categorical_columns(np.array([["a", "b"]], dtype=object)) == []
+    assert categorical_columns(pd.DataFrame({"x": [1.0]})) == []
+
+
+# ------------------------------------------------------------ the frame encoder
+def _frame():
+    return pd.DataFrame({
+        "x": [1.0, 2.0, 3.0, 4.0, 100.0],
+        "colour": ["red", "blue", "red", np.nan, "green"],
+    })
+
+
+def test_frame_encoder_scales_numbers_and_one_hot_encodes_categories():
+    X = _frame()
+    encoder, n_inputs = fit_input_transformer(X, "robust", None, ["colour"])
+    assert isinstance(encoder, ColumnTransformer)
+    out = encoder.transform(X)
+    assert out.shape == (5, n_inputs) == (5, 1 + 4)  # x; blue, green, red, missing
+    assert np.abs(out[:, 0]).max() < 3.0  # the robust scaler with smooth clipping
+    np.testing.assert_array_equal(out[:, 1:].sum(axis=1), 1.0)
+    np.testing.assert_array_equal(out[3, 1:], [0, 0, 0, 1])  # missing is a category
+
+
+def test_frame_encoder_encodes_unseen_categories_as_zeros():
+    encoder, _ = fit_input_transformer(_frame(), None, None, ["colour"])
+    new = pd.DataFrame({"x": [1.0], "colour": ["purple"]})
+    np.testing.assert_array_equal(encoder.transform(new), [[1.0, 0, 0, 0, 0]])
+
+
+def test_frame_encoder_caps_the_columns_of_a_high_cardinality_feature():
+    n = 3 * MAX_CATEGORIES
+    X = pd.DataFrame({"id": [f"level{i}" for i in range(n)] + ["common"] * n})
+    encoder = make_frame_encoder(X.columns, ["id"], None).fit(X)
+    out = encoder.transform(pd.DataFrame({"id": ["common", "level0", "never seen"]}))
+    assert out.shape[1] == MAX_CATEGORIES
+    # rare and unseen categories share the "infrequent" column
+    np.testing.assert_array_equal(out[1], out[2])
+    assert not np.array_equal(out[0], out[1])
+
+
+def test_numeric_input_keeps_its_width():
+    scaler, n_inputs = fit_input_transformer(np.ones((4, 3)), "standard", "auto", [])
+    assert isinstance(scaler, StandardScaler) and n_inputs == 3
+    assert fit_input_transformer(np.ones((4, 3)), None, "auto", []) == (None, 3)
+
+
+# -------------------------------------------------------------- validate_frame
+def test_validate_frame_turns_every_categorical_dtype_into_strings():
+    X = pd.DataFrame({
+        "x": [0.5, 1.5, 2.5],
+        "category": pd.Categorical([1, 2, None]),
+        "bool": [True, False, True],
+        "mixed": pd.Series(["a", 3, None], dtype=object),
+        "string": pd.array(["a", pd.NA, "b"], "string"),
+    })
+    columns = categorical_columns(X)
+    out, _ = validate_frame(BaseEstimator(), X, reset=True, categorical=columns)
+    assert out["category"].tolist()[:2] == ["1", "2"] and pd.isna(out["category"][2])
+    assert out["bool"].tolist() == ["True", "False", "True"]
+    assert out["mixed"].tolist()[:2] == ["a", "3"] and pd.isna(out["mixed"][2])
+    assert pd.isna(out["string"][1])
+    assert X["bool"].dtype == bool  # the caller's frame is left alone
+    # the prepared frame encodes without error, missing values as a category
+    encoder, _ = fit_input_transformer(out, None, None, columns)
+    assert np.isfinite(encoder.transform(out)).all()
+
+
+def test_validate_frame_sets_and_checks_feature_names():
+    est = BaseEstimator()
+    validate_frame(est, _frame(), reset=True, categorical=["colour"])
+    assert est.n_features_in_ == 2
+    assert list(est.feature_names_in_) == ["x", "colour"]
+    with pytest.raises(ValueError, match="Feature names unseen at fit time"):
+        validate_frame(est, _frame().rename(columns={"x": "z"}), reset=False,
+                       categorical=["colour"])
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.nan, "Input X contains NaN"),
+    (np.inf, "Input X contains infinity"),
+])
+def test_validate_frame_rejects_missing_numbers(bad, message):
+    X = _frame()
+    X.loc[0, "x"] = bad
+    with pytest.raises(ValueError, match=message):
+        validate_frame(BaseEstimator(), X, reset=True, categorical=["colour"])
+
+
+def test_validate_frame_checks_y():
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        validate_frame(BaseEstimator(), _frame(), [1.0, np.nan, 2, 3, 4], reset=True,
+                       categorical=["colour"], y_numeric=True)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        validate_frame(BaseEstimator(), _frame(), [1.0, 2.0], reset=True,
+                       categorical=["colour"])
+
+
+def test_validate_frame_rejects_an_empty_frame():
+    with pytest.raises(ValueError, match="0 sample"):
+        validate_frame(BaseEstimator(), _frame().iloc[:0], reset=True,
+                       categorical=["colour"])
