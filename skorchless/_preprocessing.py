@@ -60,11 +60,13 @@ def smooth_clip(X, bound=3.0):
     --------
     >>> import numpy as np
     >>> from skorchless._preprocessing import smooth_clip
-    >>> np.round(smooth_clip(np.array([0.0, 1.0, 1e300])), 3)
-    array([0.   , 0.949, 3.   ])
+    >>> np.round(smooth_clip(np.array([0.0, 1.0, 1e300, -np.inf])), 3)
+    array([ 0.   ,  0.949,  3.   , -3.   ])
     """
     X = np.asarray(X, dtype=np.float64)
-    return bound * (X / np.hypot(bound, X))
+    with np.errstate(invalid="ignore"):  # inf / inf, replaced by the bound below
+        clipped = bound * (X / np.hypot(bound, X))
+    return np.where(np.isinf(X), np.copysign(bound, X), clipped)
 
 
 class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
@@ -365,7 +367,7 @@ def validate_frame(estimator, X, y=None, *, reset, categorical, y_numeric=False)
     """
     validate_data(estimator, X, reset=reset, skip_check_array=True)
     numeric = [name for name in X.columns if name not in categorical]
-    check_array(X[numeric] if numeric else np.empty((len(X), 1)), dtype=FLOAT_DTYPES,
+    check_array(X[numeric] if numeric else np.zeros((len(X), 1)), dtype=FLOAT_DTYPES,
                 input_name="X", estimator=estimator)
     if y is not None:
         y = _check_y(y, multi_output=True, y_numeric=y_numeric, estimator=estimator)

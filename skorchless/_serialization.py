@@ -21,8 +21,8 @@ not prove who wrote the file.
 import hashlib
 import json
 import os
-import tempfile
 import types
+import uuid
 import warnings
 from pathlib import Path
 
@@ -143,13 +143,13 @@ def save(estimator, path):
         path.write(data)
         return
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with os.fdopen(fd, "wb") as file:
+        with open(tmp, "xb") as file:  # the usual permissions, unlike mkstemp's
             file.write(data)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -51,6 +51,13 @@ def _assert_holds(est, weights):
         assert torch.equal(value, weights[key]), key
 
 
+def _initial_weights(est, X, y):
+    """The weights ``est`` starts from: Adam's first step is about the learning rate."""
+    untrained = clone(est).set_params(solver="adam", learning_rate_init=1e-30, max_iter=1,
+                                      callbacks=None)
+    return untrained.fit(X, y).module_.state_dict()
+
+
 def _blow_up_learning_rate(est):
     for group in est._optimizer.param_groups:
         group["lr"] = 1e12
@@ -71,10 +78,8 @@ def test_a_learning_rate_that_blows_up_stops_warns_and_keeps_finite_weights(Esti
     assert all(torch.isfinite(p).all() for p in est.module_.parameters())
     if est.best_epoch_:
         _assert_holds(est, recorder.weights[est.best_epoch_])
-    else:  # no epoch finished: the initial weights, which a near-zero step leaves as is
-        untrained = clone(est).set_params(max_iter=1, learning_rate_init=1e-30,
-                                          callbacks=None).fit(X, y)
-        _assert_holds(est, untrained.module_.state_dict())
+    else:  # no epoch finished: the initial weights
+        _assert_holds(est, _initial_weights(est, X, y))
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -90,6 +95,21 @@ def test_divergence_mid_training_restores_the_best_epoch_so_far(Estimator, fast)
     assert est.best_epoch_ == 1 + int(np.argmin(est.validation_loss_curve_))
     _assert_holds(est, recorder.weights[est.best_epoch_])
     assert np.isfinite(_outputs(est, X)).all()
+
+
+def test_best_weights_that_overflow_give_way_to_the_starting_weights(fast):
+    # Unscaled inputs of 1e16: the first SGD epoch leaves weights whose outputs
+    # overflow; the second epoch's loss is infinite. Without a validation set
+    # the first epoch's weights were never evaluated, so they cannot be kept.
+    X = np.array([[5.5e16], [-5e-7], [1.0]])
+    y = np.array([0.5, 0.0, 1.0])
+    params = {**fast, "hidden_layer_sizes": (3,), "solver": "sgd", "input_scaling": None,
+              "early_stopping": False, "max_iter": 3}
+    with pytest.warns(RuntimeWarning, match="restored the weights of epoch 0"):
+        est = TorchMLPRegressor(**params).fit(X, y)
+    assert est.stop_reason_ == "diverged" and est.best_epoch_ == 0
+    assert np.isfinite(est.predict(X)).all()
+    _assert_holds(est, _initial_weights(est, X, y))
 
 
 # ---------------------------------------------------------------- interruption

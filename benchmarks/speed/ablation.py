@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cpuload import Meter, quiet_time  # noqa: E402
 from data import diamonds  # noqa: E402
-from systems import BATCH_SIZE, LEARNING_RATE, torch_mlp  # noqa: E402
+from systems import BATCH_SIZE, HIDDEN, LEARNING_RATE, torch_mlp  # noqa: E402
 
 from skorchless._callbacks import EarlyStopping  # noqa: E402
 from skorchless._schedules import LearningRateSchedule  # noqa: E402
@@ -123,13 +123,13 @@ def flush_denormal(on):
         torch.set_flush_denormal(False)
 
 
-def run_variants(data, rounds, epochs, only=None, max_others=None):
+def run_variants(data, rounds, epochs, only=None, max_others=None, hidden=HIDDEN):
     variants = {k: v for k, v in VARIANTS.items()
                 if k == "shipped" or not only or any(o in k for o in only)}
     setups = {}
     for name, change in variants.items():
         torch.manual_seed(0)
-        model = torch_mlp(data.X.shape[1])
+        model = torch_mlp(data.X.shape[1], hidden)
         optimizer = make_optimizer(model, change.get("adam"), change.get("groups", 1))
         setups[name] = (model, optimizer, torch.Generator().manual_seed(0))
     wall = {name: [] for name in variants}
@@ -216,6 +216,9 @@ def main(argv=None):
     parser.add_argument("--compile", action="store_true", help="also time torch.compile")
     parser.add_argument("--only", nargs="+", help="run the variants whose names contain these")
     parser.add_argument("--no-predict", action="store_true", help="skip the predict chunks")
+    parser.add_argument("--hidden", type=int, nargs="+", default=list(HIDDEN),
+                        help="hidden layer sizes; tiny ones (8 8) leave only the "
+                             "per-batch overhead of each variant")
     parser.add_argument("--quiet", type=float, default=0.0, metavar="CORES",
                         help="repeat each timing until other processes used fewer cores "
                              "than this meanwhile (e.g. 0.1 on a shared machine)")
@@ -224,10 +227,11 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     X, y = diamonds()
     data = TensorData(torch.from_numpy(X).float(), torch.from_numpy(y).float().reshape(-1, 1))
-    print(f"diamonds {tuple(data.X.shape)}, torch {torch.__version__}, "
+    print(f"diamonds {tuple(data.X.shape)}, hidden {tuple(args.hidden)}, "
+          f"torch {torch.__version__}, "
           f"{torch.get_num_threads()} thread(s), {args.rounds} rounds x {args.epochs} epochs\n")
-    print(run_variants(data, args.rounds, args.epochs, args.only, args.quiet), "\n",
-          flush=True)
+    print(run_variants(data, args.rounds, args.epochs, args.only, args.quiet,
+                       tuple(args.hidden)), "\n", flush=True)
     if not args.no_predict:
         print(run_predict_chunks(data, args.rounds, args.quiet), "\n", flush=True)
     if args.compile:

@@ -94,7 +94,19 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=0,
                         help="torch/MKL threads per process (default: torch's default)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--from-csv", type=Path, metavar="CSV",
+                        help="only rewrite the report from the results.csv of a run")
     args = parser.parse_args(argv)
+
+    from report import write_report
+
+    if args.from_csv:
+        import pandas as pd
+
+        records = pd.read_csv(args.from_csv).to_dict("records")
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_report(records, args.out, plan="from " + args.from_csv.name, wall_s=float("nan"))
+        return
 
     plan = dict(PLANS["quick" if args.quick else "full"])
     if args.repeats:
@@ -109,8 +121,6 @@ def main(argv=None):
         note = record.get("error") or (f"{record['fit_s']:.2f} s" if "fit_s" in record else "")
         print(f"[{i}/{len(tasks)}] {time.perf_counter() - started:6.0f}s  {what}  {note}",
               flush=True)
-
-    from report import write_report
 
     args.out.mkdir(parents=True, exist_ok=True)
     write_report(records, args.out, plan="quick" if args.quick else "full",

@@ -22,12 +22,12 @@ SYSTEMS = ("bare", "skorchless", "skorch", "sklearn")
 DEFAULTS_SYSTEM = "skorchless-defaults"
 
 
-def layer_sizes(n_features):
-    return [n_features, *HIDDEN, 1]
+def layer_sizes(n_features, hidden=HIDDEN):
+    return [n_features, *hidden, 1]
 
 
-def torch_mlp(n_features):
-    sizes = layer_sizes(n_features)
+def torch_mlp(n_features, hidden=HIDDEN):
+    sizes = layer_sizes(n_features, hidden)
     layers = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
         layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
@@ -132,18 +132,25 @@ class SklearnSystem:
         return self.model.n_iter_
 
 
+#: The defaults of skorchless that the other systems do not have: the L2
+#: penalty, the scaling of the inputs and their piecewise-linear encoding
+#: (which widens the input layer).
+EXTRAS_OFF = {"alpha": 0.0, "input_scaling": None, "n_bins": None}
+
+
 class SkorchlessSystem:
     """``TorchMLPRegressor`` for exactly ``epochs`` epochs, no validation split.
 
-    ``defaults=False`` turns off the two defaults the other systems do not
-    have (the L2 penalty ``alpha=1e-4`` and ``input_scaling="robust"``);
-    ``defaults=True`` keeps them, to show what they cost.
+    ``defaults=False`` turns off ``EXTRAS_OFF``, so that it trains the same
+    network on the same inputs as the other systems; ``defaults=True`` keeps
+    them, to show what they cost.
     """
 
     def __init__(self, epochs, seed, defaults=False):
         from skorchless import TorchMLPRegressor
 
-        extra = {} if defaults else {"alpha": 0.0, "input_scaling": None}
+        params = TorchMLPRegressor().get_params()
+        extra = {} if defaults else {k: v for k, v in EXTRAS_OFF.items() if k in params}
         self.model = TorchMLPRegressor(
             hidden_layer_sizes=HIDDEN, solver="adam", batch_size=BATCH_SIZE,
             learning_rate_init=LEARNING_RATE, max_iter=epochs, shuffle=True,

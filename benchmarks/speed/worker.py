@@ -17,7 +17,6 @@ grid    GridSearchCV wall time with n_jobs=1 and n_jobs=2 (process and thread
 import gc
 import json
 import re
-import resource
 import statistics
 import sys
 import time
@@ -30,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import data  # noqa: E402
 import systems  # noqa: E402
+from cpuload import Meter  # noqa: E402
 
 
 def _status_mb(field):
@@ -55,11 +55,6 @@ def _median_time(fn, repeats):
     return statistics.median(times)
 
 
-def _cpu_s():
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def fit_task(system, dataset, epochs, seed=0, predict_rows=100_000, predict_repeats=3):
     X, y = data.load(dataset)
     # A first fit in a process pays one-time costs (torch.optim imports
@@ -71,9 +66,8 @@ def fit_task(system, dataset, epochs, seed=0, predict_rows=100_000, predict_repe
     gc.collect()
     rss_before = _status_mb("VmRSS")
     peak_reset = _reset_peak_rss()
-    cpu_start, start = _cpu_s(), time.perf_counter()
-    model.fit(X, y)
-    fit_s, fit_cpu_s = time.perf_counter() - start, _cpu_s() - cpu_start
+    with Meter() as meter:
+        model.fit(X, y)
     peak_rss = _status_mb("VmHWM")
     if model.epochs_run != epochs:
         raise RuntimeError(f"{system} ran {model.epochs_run} epochs instead of {epochs}.")
@@ -82,7 +76,8 @@ def fit_task(system, dataset, epochs, seed=0, predict_rows=100_000, predict_repe
     predict_s = _median_time(lambda: model.predict(X_pred), predict_repeats)
     return {
         "system": system, "dataset": dataset, "rows": X.shape[0], "features": X.shape[1],
-        "epochs": epochs, "fit_s": fit_s, "fit_cpu_s": fit_cpu_s, "warmup_s": warmup_s,
+        "epochs": epochs, "fit_s": meter.wall_s, "fit_cpu_s": meter.cpu_s,
+        "others_cores": meter.others, "warmup_s": warmup_s,
         "predict_rows_per_s": X_pred.shape[0] / predict_s,
         "rss_before_mb": rss_before, "peak_rss_mb": peak_rss,
         "peak_rss_exact": peak_reset, "threads": torch.get_num_threads(),
