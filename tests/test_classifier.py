@@ -238,7 +238,6 @@ def test_rare_class_with_one_member_still_fits(fast):
 
 def test_classifier_scores_well_on_breast_cancer():
     from sklearn.datasets import load_breast_cancer
-
     from sklearn.model_selection import train_test_split
 
     X, y = load_breast_cancer(return_X_y=True)
