@@ -12,6 +12,7 @@ since their test sets are small. Writes ``ablation.csv`` and ``ablation.md``.
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -117,8 +118,9 @@ def main(argv=None):
     results = run(variants, args.datasets, args.seeds, args.small_seeds, args.quick)
     args.out.mkdir(parents=True, exist_ok=True)
     results.to_csv(args.out / "ablation.csv", index=False)
-    command = "python benchmarks/accuracy/ablation.py " + " ".join(argv or sys.argv[1:])
-    (args.out / "ablation.md").write_text(markdown(results, command.strip()))
+    command = shlex.join(["python", "benchmarks/accuracy/ablation.py",
+                          *(argv or sys.argv[1:])])
+    (args.out / "ablation.md").write_text(markdown(results, command))
     print((args.out / "ablation.md").read_text())
 
 

@@ -13,6 +13,7 @@ Writes ``results.csv`` (one row per dataset, model and seed), ``results.md``
 import argparse
 import os
 import platform
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -22,6 +23,8 @@ import pandas as pd
 import torch
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
+
+from skorchless import TorchMLPRegressor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -104,7 +107,8 @@ def summarise(results):
     std = groups["score"].std().unstack()
     fit = groups["fit_s"].mean().unstack()
     mean, std, fit = (t.reindex(results.dataset.unique()) for t in (mean, std, fit))
-    normalised = mean.div(mean.max(axis=1), axis=0)
+    # A score below 0 (an R² worse than predicting the mean) counts as 0.
+    normalised = mean.clip(lower=0).div(mean.max(axis=1), axis=0)
     return mean, std, fit, normalised
 
 
@@ -147,13 +151,13 @@ def goal_lines(results, mean, normalised, speed_s):
     return lines
 
 
-def markdown(results, speed_s, command):
+def markdown(results, speed_s, command, load):
     mean, std, fit, normalised = summarise(results)
     order = [m for m in available_models() if m in mean.columns]
     mean, std, fit, normalised = (t[order] for t in (mean, std, fit, normalised))
     metric = results.groupby("dataset")["metric"].first()
     n_train = results.groupby("dataset")["n_train"].first()
-    seeds = sorted(results.seed.unique())
+    seeds = sorted(int(s) for s in results.seed.unique())
     scores = mean.map(lambda v: f"{v:.4f}")
     scores = scores + std.fillna(0).map(lambda v: f" ± {v:.4f}")
     for dataset, row in mean.iterrows():
@@ -168,9 +172,12 @@ def markdown(results, speed_s, command):
         f"Seeds {seeds}; 80/20 split with `random_state=seed`; test-set score, mean ± std "
         "over seeds (best in bold). Machine: "
         f"{os.cpu_count()} CPUs, torch {torch.__version__} with {torch.get_num_threads()} "
-        f"threads, {platform.python_implementation()} {platform.python_version()}.", "",
+        f"threads, {platform.python_implementation()} {platform.python_version()}; "
+        f"load average {load[0]:.1f} at the start, {load[1]:.1f} at the end (other work "
+        "shares the CPUs: fit times are comparable within this run only).", "",
         "## Test score", "", scores.to_markdown(), "",
-        "## Normalised score (score / best mean score on the dataset)", "",
+        "## Normalised score (score / best mean score on the dataset; below 0 counts as 0)",
+        "",
         normalised.to_markdown(floatfmt=".4f"), "",
         "## Mean fit time (s)", "", fit.to_markdown(floatfmt=".2f"), "",
         "## Goals", "", *goal_lines(results, mean, normalised, speed_s), "",
@@ -200,6 +207,13 @@ def plot(results, path):
     plt.close(fig)
 
 
+def warm_up():
+    """Fit a tiny network once, so that no timed fit pays for torch's start-up."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    fit_quietly(TorchMLPRegressor(max_iter=2, device="cpu", random_state=0), X, X.sum(axis=1))
+
+
 def time_large_fit():
     """Fit the default regressor on 50,000 rows of diamonds; return the seconds."""
     dataset = LOADERS["diamonds"]()
@@ -225,6 +239,8 @@ def main(argv=None):
     limit_threads(args.threads)
     seeds = [0] if args.quick else args.seeds
     args.out.mkdir(parents=True, exist_ok=True)
+    warm_up()
+    load_start = os.getloadavg()[0]
     rows = []
     for name in args.datasets:
         dataset = LOADERS[name]()
@@ -237,9 +253,10 @@ def main(argv=None):
                       flush=True)
     results = pd.DataFrame(rows)
     speed_s = None if args.quick or SKORCHLESS not in args.models else time_large_fit()
-    command = "python benchmarks/accuracy/run.py " + " ".join(argv or sys.argv[1:])
+    command = shlex.join(["python", "benchmarks/accuracy/run.py", *(argv or sys.argv[1:])])
     results.to_csv(args.out / "results.csv", index=False)
-    (args.out / "results.md").write_text(markdown(results, speed_s, command.strip()))
+    load = (load_start, os.getloadavg()[0])
+    (args.out / "results.md").write_text(markdown(results, speed_s, command, load))
     plot(results, args.out / "results.png")
     print((args.out / "results.md").read_text())
 

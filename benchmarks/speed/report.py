@@ -188,8 +188,9 @@ def write_report(records, out, *, plan, wall_s):
     md = [
         "# Speed suite results",
         "",
-        f"Plan `{plan}`, {int(fits.repeat.max()) + 1} interleaved repeat(s), "
-        f"{wall_s / 60:.1f} min. {_cpu_name()}, {os.cpu_count()} logical CPUs, "
+        f"Plan `{plan}`, {int(fits.repeat.max()) + 1} interleaved repeat(s)"
+        + (f", {wall_s / 60:.1f} min" if np.isfinite(wall_s) else "")
+        + f". {_cpu_name()}, {os.cpu_count()} logical CPUs, "
         f"{threads} torch thread(s) per process; torch {_version('torch')}, "
         f"scikit-learn {_version('scikit-learn')}, skorch {_version('skorch')}, "
         f"skorchless {_version('skorchless')}.",
@@ -269,7 +270,7 @@ def write_report(records, out, *, plan, wall_s):
                f"n_jobs=2 search (process start and imports in the workers) took "
                f"{g.first_loky_s:.1f} s.", "",
                f"torch threads in the main process before/after: "
-               f"{g.main_threads_before}/{g.main_threads_after}; inside loky workers "
+               f"{int(g.main_threads_before)}/{int(g.main_threads_after)}; inside loky workers "
                f"(before/after a fit): {_probe(g.worker_threads_loky)}; inside threading "
                f"workers: {_probe(g.worker_threads_threading)}."]
     if len(errors):
