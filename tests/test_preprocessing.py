@@ -1,4 +1,4 @@
-"""The input transformers: smooth clipping, scalers, the categorical-frame encoder."""
+"""The input transformers: smooth clipping, scalers, quantile bins, the frame encoder."""
 
 import numpy as np
 import pandas as pd
@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import StandardScaler
 
+from skorchless import TorchMLPClassifier, TorchMLPRegressor
 from skorchless._preprocessing import (
     AUTO_BINS,
     AUTO_BINS_MAX_COLUMNS,
@@ -21,6 +22,8 @@ from skorchless._preprocessing import (
     smooth_clip,
     validate_frame,
 )
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 # ------------------------------------------------------------------ smooth_clip
@@ -220,3 +223,23 @@ def test_validate_frame_rejects_an_empty_frame():
     with pytest.raises(ValueError, match="0 sample"):
         validate_frame(BaseEstimator(), _frame().iloc[:0], reset=True,
                        categorical=["colour"])
+
+
+# ------------------------------------------------------------ through the estimators
+@pytest.mark.parametrize("Estimator", [TorchMLPRegressor, TorchMLPClassifier])
+@pytest.mark.parametrize("n_bins", [1, 0, -3, "many", 2.5])
+def test_invalid_n_bins_is_rejected(Estimator, n_bins):
+    X = np.random.RandomState(0).normal(size=(20, 2))
+    with pytest.raises(ValueError, match=f"The 'n_bins' parameter of {Estimator.__name__}"):
+        Estimator(n_bins=n_bins, max_iter=2, device="cpu").fit(X, np.arange(20) % 2)
+
+
+def test_n_bins_sets_the_width_of_the_first_layer():
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.normal(size=200), rng.normal(size=200), rng.randint(0, 2, 200)])
+    y = X[:, 0] + (X[:, 1] > 0)
+    params = {"max_iter": 2, "device": "cpu", "random_state": 0}
+    assert TorchMLPRegressor(**params).fit(X, y).module_[0].in_features == 3  # "auto": small
+    binned = TorchMLPRegressor(n_bins=8, **params).fit(X, y)
+    assert binned.module_[0].in_features == 3 + 2 * 8  # the binary column gets no bins
+    assert np.isfinite(binned.predict(X)).all()

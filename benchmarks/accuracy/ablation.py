@@ -87,7 +87,7 @@ def markdown(results, command):
         "total fit time (s)": fit.sum(),
     }).rename_axis("variant")
     seeds = results.groupby("dataset")["seed"].nunique()
-    mean.insert(0, "seeds", seeds)
+    mean.insert(0, "seeds", seeds.astype(str))
     return "\n".join([
         "# Ablation of the defaults", "", f"Command: `{command}`", "",
         f"Score change against `{order[0]}` (R² or accuracy, mean over datasets of the "
@@ -110,7 +110,13 @@ def main(argv=None):
                         help=f"seeds 0..N-1 for datasets under {SMALL_ROWS} rows")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--report-only", metavar="COMMAND", default=None,
+                        help="rewrite ablation.md from ablation.csv, naming COMMAND as its source")
     args = parser.parse_args(argv)
+    if args.report_only is not None:
+        results = pd.read_csv(args.out / "ablation.csv")
+        (args.out / "ablation.md").write_text(markdown(results, args.report_only))
+        return
     limit_threads(args.threads)
     variants = {name: VARIANTS[name] for name in args.variants}
     if args.params is not None:

@@ -51,7 +51,7 @@ plt.tight_layout()
 # Three fits that differ only in ``learning_rate_init`` (the one in the middle,
 # the default, is the fit above):
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), sharey=True)
-for ax, learning_rate in zip(axes, [3e-4, 1e-3, 1e-2], strict=True):
+for ax, learning_rate in zip(axes, [1e-4, 5e-4, 1e-2], strict=True):
     model = clf if learning_rate == clf.learning_rate_init else TorchMLPClassifier(
         input_scaling=None, learning_rate_init=learning_rate, random_state=0
     ).fit(X_train, y_train)
