@@ -20,7 +20,7 @@ from sklearn.preprocessing import FunctionTransformer, RobustScaler, StandardSca
 from sklearn.utils.validation import check_is_fitted
 
 from ._network import linear_layers
-from ._preprocessing import smooth_clip
+from ._preprocessing import PiecewiseLinearEncoder, smooth_clip
 
 _INPUT_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -149,11 +149,28 @@ class _SmoothClip(torch.nn.Module):
         return self.bound * X / (m * torch.sqrt((self.bound / m) ** 2 + (X / m) ** 2))
 
 
+class _PiecewiseLinear(torch.nn.Module):
+    """``PiecewiseLinearEncoder``: ``X`` followed by ``clamp((x - left) / width, 0, 1)``."""
+
+    def __init__(self, edges):
+        super().__init__()
+        columns = [j for j, e in enumerate(edges) for _ in range(max(len(e) - 1, 0))]
+        left = [v for e in edges if len(e) for v in e[:-1]]
+        width = [v for e in edges if len(e) for v in (e[1:] - e[:-1])]
+        self.register_buffer("columns", torch.as_tensor(columns, dtype=torch.int64))
+        self.register_buffer("left", torch.as_tensor(left, dtype=torch.float64))
+        self.register_buffer("width", torch.as_tensor(width, dtype=torch.float64))
+
+    def forward(self, X):
+        bins = ((X[:, self.columns] - self.left) / self.width).clamp(0.0, 1.0)
+        return torch.cat([X, bins], dim=1)
+
+
 def _check_numeric_input(estimator):
     name = type(estimator).__name__
     categorical = list(getattr(estimator, "_categorical_columns", None) or [])
     n_inputs = linear_layers(estimator.module_)[0].in_features
-    if categorical or n_inputs != estimator.n_features_in_:
+    if categorical:
         which = f" ({', '.join(map(str, categorical))})" if categorical else ""
         raise NotImplementedError(
             f"{name} encodes categorical columns{which} inside the estimator, turning "
@@ -182,6 +199,8 @@ def _translate(transformer, n_features, estimator_name):
         return _Affine(transformer.mean_, transformer.scale_, n_features)
     if isinstance(transformer, FunctionTransformer) and transformer.func is smooth_clip:
         return _SmoothClip(**(transformer.kw_args or {}))
+    if isinstance(transformer, PiecewiseLinearEncoder):
+        return _PiecewiseLinear(transformer.edges_)
     raise NotImplementedError(
         f"export_onnx cannot translate the input preprocessing {transformer!r} of "
         f"{estimator_name} to ONNX."

@@ -65,6 +65,22 @@ def test_regressor_matches_predict(diabetes, tmp_path, params, input_dtype):
     np.testing.assert_allclose(run(X[:1])["prediction"], reg.predict(X[:1]), rtol=RTOL)
 
 
+def test_quantile_bins_are_exported(tmp_path):
+    # n_bins="auto" turns on the piecewise-linear encoding from 2,500 rows.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(3000, 4))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2
+    reg = TorchMLPRegressor(**FAST).fit(X, y)
+    assert linear_in_features(reg) > X.shape[1]  # the bins widened the input layer
+    outputs = _run(reg, X[:200], tmp_path, "float64")
+    np.testing.assert_allclose(outputs["prediction"], reg.predict(X[:200]), rtol=RTOL,
+                               atol=1e-5)  # the bar: 1e-5
+
+
+def linear_in_features(estimator):
+    return next(m for m in estimator.module_.modules() if hasattr(m, "in_features")).in_features
+
+
 def test_multi_output_regressor(diabetes, tmp_path):
     X, y = diabetes
     Y = np.column_stack([y, np.sqrt(y)])
