@@ -23,6 +23,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._averaging import WeightAverage
 from ._callbacks import Callback, EarlyStopping, EpochLogger
 from ._data import resolve_device, split_validation, to_tensor
 from ._lbfgs import train_lbfgs
@@ -77,6 +78,7 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "ema_decay": [Interval(Real, 0, 1, closed="left"), None],
         "input_scaling": [StrOptions(set(INPUT_SCALINGS)), None],
         "n_bins": [StrOptions({"auto"}), Interval(Integral, 2, None, closed="left"), None],
         "device": [str, torch.device],
@@ -110,6 +112,7 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
         n_iter_no_change,
         max_fun,
         dropout,
+        ema_decay,
         input_scaling,
         n_bins,
         device,
@@ -139,6 +142,7 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.dropout = dropout
+        self.ema_decay = ema_decay
         self.input_scaling = input_scaling
         self.n_bins = n_bins
         self.device = device
@@ -359,6 +363,8 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
             ),
             select_best=self.do_early_stopping_,
             score_fn=score_fn,
+            average=None if incremental or not self.ema_decay
+            else WeightAverage(self.module_, self.ema_decay),
             first_epoch=len(self.history_) + 1,
             callbacks=self._callbacks(),
         )

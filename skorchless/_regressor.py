@@ -118,6 +118,14 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         Threshold of ``loss="huber"``, in standard deviations of ``y``.
     dropout : float, default=0.0
         Dropout probability after each hidden layer.
+    ema_decay : float in [0, 1) or None, default=0.99
+        Decay of an exponential moving average of the weights over the
+        optimizer steps (stochastic solvers, in ``fit``). The averaged weights
+        are the ones validated, kept as the best epoch's and returned: they
+        generalise better than the last step's, most on noisy targets. The
+        decay warms up as ``min(ema_decay, (1 + t) / (10 + t))`` after ``t``
+        steps. 0 or None trains without averaging; ``partial_fit`` never
+        averages.
     input_scaling : {"robust", "standard"} or None, default="robust"
         Scaling of the numeric features inside the estimator, fitted on the
         training rows: ``"robust"`` centres on the median, divides by the
@@ -236,6 +244,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         max_fun=15000,
         huber_delta=1.0,
         dropout=0.0,
+        ema_decay=0.99,
         input_scaling="robust",
         n_bins="auto",
         device="auto",
@@ -266,6 +275,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
             dropout=dropout,
+            ema_decay=ema_decay,
             input_scaling=input_scaling,
             n_bins=n_bins,
             device=device,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ._backprop import make_step
 from ._callbacks import EpochState
 
 #: Rows per forward pass at inference. On a CPU, chunks small enough for the
@@ -85,6 +86,7 @@ def train(
     score_fn=None,
     first_epoch=1,
     callbacks=(),
+    average=None,
 ):
     """Train ``module`` and return a ``TrainResult``.
 
@@ -119,6 +121,9 @@ def train(
     first_epoch : int
         Number of the first epoch (to keep counting across calls).
     callbacks : sequence of Callback
+    average : WeightAverage or None
+        Updated after every step; its averaged weights are the ones validated,
+        snapshotted and left in ``module``.
 
     Returns
     -------
@@ -153,9 +158,14 @@ def train(
             start = time.perf_counter()
             lr = schedule.lr
             module.train()
+            if average is not None:
+                average.use_trained()
             train_loss = _minibatch_epoch(
-                module, train_data, loss_fn, optimizer, batch_size, shuffle, generator
+                module, train_data, loss_fn, optimizer, batch_size, shuffle, generator,
+                average,
             )
+            if average is not None:
+                average.use_average()
             result.samples_seen += len(train_data)
             valid_loss = valid_score = None
             if valid_data is not None:
@@ -180,6 +190,8 @@ def train(
                     break
     except KeyboardInterrupt:
         result.stop_reason = "interrupted"
+    if average is not None:
+        average.use_average()
     module.eval()
     if select_best or result.stop_reason in ("diverged", "interrupted"):
         early_stopping.restore(module)
@@ -190,7 +202,8 @@ def train(
     return result
 
 
-def _minibatch_epoch(module, data, loss_fn, optimizer, batch_size, shuffle, generator):
+def _minibatch_epoch(module, data, loss_fn, optimizer, batch_size, shuffle, generator,
+                     average):
     # Batches are gathered from the resident tensors (views when not
     # shuffling). The epoch loss is summed on the device: the steps queue
     # without waiting, and the one host synchronisation is at the end.
@@ -199,14 +212,15 @@ def _minibatch_epoch(module, data, loss_fn, optimizer, batch_size, shuffle, gene
     if shuffle:
         order = torch.randperm(n, generator=generator, device=data.X.device)
     total = torch.zeros((), device=data.X.device)
-    for start in range(0, n, batch_size):
-        X, y, weight = _batch(data, start, start + batch_size, order)
-        losses = loss_fn(module(X), y)
-        loss = losses.mean() if weight is None else (losses * weight).mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        total.add_(loss.detach(), alpha=X.shape[0])
+    step = make_step(module, loss_fn, optimizer)
+    try:
+        for start in range(0, n, batch_size):
+            X, y, weight = _batch(data, start, start + batch_size, order)
+            total.add_(step(X, y, weight), alpha=X.shape[0])
+            if average is not None:
+                average.update()
+    finally:
+        step.close()
     return total.item() / n
 
 

@@ -33,6 +33,7 @@ VARIANTS = {
     "learning_rate_init=1e-3": {"learning_rate_init": 1e-3},
     "no quantile bins (n_bins=None)": {"n_bins": None},
     "no label smoothing": {"label_smoothing": 0.0},
+    "no weight averaging (ema_decay=None)": {"ema_decay": None},
     # alternatives measured and not kept
     "input_scaling='standard'": {"input_scaling": "standard"},
     "learning_rate='cosine', max_iter=60": {"learning_rate": "cosine", "max_iter": 60,

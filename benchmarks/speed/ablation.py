@@ -35,10 +35,11 @@ from skorchless._callbacks import EarlyStopping  # noqa: E402
 from skorchless._schedules import LearningRateSchedule  # noqa: E402
 from skorchless._training import TensorData, predict_raw, train  # noqa: E402
 
-# Variant -> changes from the lab loop's defaults, which are the shipped choices.
+# Variant -> changes from the lab loop, which makes the shipped choices but steps
+# through autograd (loss.backward()) where the shipped loop back-propagates by hand.
 VARIANTS = {
     "shipped": {},  # skorchless._training.train itself
-    "lab loop (same choices)": {},
+    "lab loop: autograd backward": {},
     "per-batch .item() (host sync)": {"sync": True},
     "total += loss * n (2 kernels)": {"accumulate": "mul"},
     "permuted copy + slices": {"gather": "copy"},

@@ -244,7 +244,8 @@ def write_report(records, out, *, plan, wall_s):
         md.append(f"| {dataset} | " + " | ".join(f"{_fmt(c)}x" for c in cells) + " |")
     if (table.system == DEFAULTS_SYSTEM).any():
         md += ["", f"`{DEFAULTS_SYSTEM}`: skorchless with its defaults `alpha=1e-4` (two "
-               "parameter groups in Adam), `input_scaling='robust'` and `n_bins='auto'` "
+               "parameter groups in Adam), `input_scaling='robust'`, `n_bins='auto'` "
+               "and `ema_decay=0.99` (a moving average of the weights after every step) "
                "(fitted and applied inside `fit` and `predict`; the bins widen the input "
                "layer, so its GFLOP/s column counts the narrower network and understates "
                "its work); the `skorchless` rows turn these off, so that every system "

@@ -133,9 +133,9 @@ class SklearnSystem:
 
 
 #: The defaults of skorchless that the other systems do not have: the L2
-#: penalty, the scaling of the inputs and their piecewise-linear encoding
-#: (which widens the input layer).
-EXTRAS_OFF = {"alpha": 0.0, "input_scaling": None, "n_bins": None}
+#: penalty, the scaling of the inputs, their piecewise-linear encoding (which
+#: widens the input layer) and the moving average of the weights.
+EXTRAS_OFF = {"alpha": 0.0, "input_scaling": None, "n_bins": None, "ema_decay": None}
 
 
 class SkorchlessSystem:

@@ -1,0 +1,73 @@
+"""An exponential moving average of a module's weights over the optimizer steps.
+
+Torch only. The training loop updates the average after every step and swaps
+it into the module to evaluate, keep and return it; the optimizer goes on from
+the trained weights.
+"""
+
+import torch
+
+#: ``decay_t = min(decay, (1 + t) / (WARMUP + t))`` after ``t`` steps: early on
+#: the average follows the weights closely instead of remembering their
+#: (random) starting point; later it weighs about the last ``t / (WARMUP - 1)``
+#: steps, until that reaches ``1 / (1 - decay)``.
+WARMUP = 10
+
+
+class WeightAverage:
+    """Exponential moving average of the parameters of ``module``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    decay : float in (0, 1)
+        Weight of the old average at each update (once warmed up).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skorchless._averaging import WeightAverage
+    >>> net = torch.nn.Linear(1, 1, bias=False)
+    >>> average = WeightAverage(net, decay=0.5)
+    >>> with torch.no_grad():
+    ...     _ = net.weight.fill_(1.0)
+    >>> average.update()
+    >>> average.use_average()
+    >>> round(net.weight.item(), 3) < 1.0
+    True
+    >>> average.use_trained()
+    >>> net.weight.item()
+    1.0
+    """
+
+    def __init__(self, module, decay):
+        self.decay = decay
+        self.params = [p for p in module.parameters() if p.requires_grad]
+        with torch.no_grad():
+            self.average = [p.detach().clone() for p in self.params]
+            self.trained = [torch.empty_like(p) for p in self.params]
+        self.steps = 0
+        self.holds_average = False
+
+    def update(self):
+        """Move the average towards the current weights (after an optimizer step)."""
+        self.steps += 1
+        decay = min(self.decay, (1 + self.steps) / (WARMUP + self.steps))
+        with torch.no_grad():
+            torch._foreach_lerp_(self.average, [p.detach() for p in self.params],
+                                 1.0 - decay)
+
+    def use_average(self):
+        """Put the averaged weights in the module, keeping the trained ones aside."""
+        if not self.holds_average:
+            with torch.no_grad():
+                torch._foreach_copy_(self.trained, self.params)
+                torch._foreach_copy_(self.params, self.average)
+            self.holds_average = True
+
+    def use_trained(self):
+        """Put the trained weights back, to go on training."""
+        if self.holds_average:
+            with torch.no_grad():
+                torch._foreach_copy_(self.params, self.trained)
+            self.holds_average = False

@@ -1,0 +1,139 @@
+"""The hand-written back-propagation gives autograd's gradients and training."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification, make_regression
+
+from skorchless import TorchMLPClassifier, TorchMLPRegressor
+from skorchless._backprop import AutogradStep, MLPStep, make_step
+from skorchless._network import SeededDropout, build_mlp
+
+
+def _mlp(activation="relu", sizes=(7, 5), n_inputs=4, n_outputs=3, dropout=0.0):
+    return build_mlp(
+        n_inputs, sizes, n_outputs, activation=activation, dropout=dropout,
+        init_generator=torch.Generator().manual_seed(0),
+    )
+
+
+def _losses():
+    import torch.nn.functional as F
+
+    return {
+        "squared": lambda out, y: ((out - y) ** 2).mean(1),
+        "huber": lambda out, y: F.huber_loss(out, y, reduction="none", delta=0.5).mean(1),
+        "cross_entropy": lambda out, y: F.cross_entropy(
+            out, y, reduction="none", label_smoothing=0.1),
+    }
+
+
+def _autograd_grads(module, loss_fn, X, y, weight):
+    module = copy.deepcopy(module)
+    losses = loss_fn(module(X), y)
+    loss = losses.mean() if weight is None else (losses * weight).mean()
+    loss.backward()
+    return loss.detach(), [p.grad for p in module.parameters()]
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+@pytest.mark.parametrize("loss_name", ["squared", "huber", "cross_entropy"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("sizes", [(7, 5), (6,), ()])
+def test_gradients_match_autograd(activation, loss_name, weighted, sizes):
+    g = torch.Generator().manual_seed(1)
+    module = _mlp(activation, sizes)
+    X = torch.randn(11, 4, generator=g)
+    if loss_name == "cross_entropy":
+        y = torch.randint(0, 3, (11,), generator=g)
+    else:
+        y = torch.randn(11, 3, generator=g)
+    weight = torch.rand(11, generator=g) * 2 if weighted else None
+    loss_fn = _losses()[loss_name]
+    expected_loss, expected = _autograd_grads(module, loss_fn, X, y, weight)
+
+    optimizer = torch.optim.SGD(module.parameters(), lr=0.0)
+    step = make_step(module, loss_fn, optimizer)
+    assert isinstance(step, MLPStep)
+    loss = step(X, y, weight)
+
+    torch.testing.assert_close(loss, expected_loss)
+    for p, grad in zip(module.parameters(), expected, strict=True):
+        torch.testing.assert_close(p.grad, grad, rtol=1e-5, atol=1e-6)
+    step.close()
+    assert all(p.grad is None for p in module.parameters())
+
+
+@pytest.mark.parametrize("module", [
+    _mlp("gelu"),
+    _mlp(dropout=0.2),
+    torch.nn.Sequential(torch.nn.Linear(3, 2, bias=False)),
+    torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU()),
+    torch.nn.Linear(3, 2),
+])
+def test_other_modules_take_the_autograd_step(module):
+    step = make_step(module, lambda out, y: out.sum(1), torch.optim.SGD(
+        module.parameters(), lr=0.1))
+    assert isinstance(step, AutogradStep)
+
+
+def test_frozen_parameters_take_the_autograd_step():
+    module = _mlp()
+    module[0].weight.requires_grad_(False)
+    assert not MLPStep.supports(module)
+
+
+def test_dropout_modules_are_not_plain():
+    module = _mlp(dropout=0.3)
+    assert any(isinstance(m, SeededDropout) for m in module)
+    assert not MLPStep.supports(module)
+
+
+def _train_both(make_estimator, X, y, monkeypatch, **fit_params):
+    fast = make_estimator().fit(X, y, **fit_params)
+    monkeypatch.setattr(MLPStep, "supports", staticmethod(lambda module: False))
+    slow = make_estimator().fit(X, y, **fit_params)
+    return fast, slow
+
+
+def test_regressor_trains_as_with_autograd(monkeypatch):
+    X, y = make_regression(n_samples=300, n_features=5, noise=1.0, random_state=0)
+    fast, slow = _train_both(
+        lambda: TorchMLPRegressor(hidden_layer_sizes=(16, 16), max_iter=3,
+                                  early_stopping=False, random_state=0),
+        X, y, monkeypatch,
+    )
+    np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(fast.predict(X), slow.predict(X), rtol=1e-3, atol=1e-3)
+
+
+def test_classifier_trains_as_with_autograd(monkeypatch):
+    X, y = make_classification(n_samples=300, n_classes=3, n_informative=4,
+                               random_state=0)
+    fast, slow = _train_both(
+        lambda: TorchMLPClassifier(hidden_layer_sizes=(16,), activation="tanh",
+                                   max_iter=3, early_stopping=False, random_state=0),
+        X, y, monkeypatch, sample_weight=np.linspace(0.5, 2.0, len(y)),
+    )
+    np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(fast.predict_proba(X), slow.predict_proba(X), atol=1e-4)
+
+
+def test_no_gradient_buffers_are_left_after_fit():
+    X, y = make_regression(n_samples=50, n_features=3, random_state=0)
+    reg = TorchMLPRegressor(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X, y)
+    assert all(p.grad is None for p in reg.module_.parameters())
+
+
+def test_fit_inside_no_grad_trains_as_outside():
+    X, y = make_regression(n_samples=80, n_features=3, random_state=0)
+    for dropout in (0.0, 0.1):  # the hand-written step and the autograd one
+        params = dict(hidden_layer_sizes=(8,), max_iter=20, learning_rate_init=0.01,
+                      dropout=dropout, random_state=0)
+        with torch.no_grad():
+            inside = TorchMLPRegressor(**params).fit(X, y)
+        outside = TorchMLPRegressor(**params).fit(X, y)
+        assert inside.loss_curve_[-1] < 0.9 * inside.loss_curve_[0]
+        np.testing.assert_allclose(inside.loss_curve_, outside.loss_curve_)
