@@ -4,7 +4,6 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
-import torch.nn.functional as F
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
@@ -15,6 +14,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from ._backprop import binary_cross_entropy, cross_entropy
 from ._base import BaseTorchMLP
 
 
@@ -400,21 +400,9 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         return y
 
     def _loss_function(self):
-        smoothing = self.label_smoothing
         if self.n_outputs_ > 1 and not self._multilabel:
-            return lambda output, y: F.cross_entropy(
-                output, y, reduction="none", label_smoothing=smoothing
-            )
-        multilabel = self._multilabel
-
-        def binary_cross_entropy(output, y):
-            target = y if multilabel else y.unsqueeze(1).float()
-            if smoothing:
-                target = target * (1.0 - smoothing) + 0.5 * smoothing
-            losses = F.binary_cross_entropy_with_logits(output, target, reduction="none")
-            return losses.mean(1)
-
-        return binary_cross_entropy
+            return cross_entropy(self.label_smoothing)
+        return binary_cross_entropy(self.label_smoothing, self._multilabel)
 
     def _validation_score(self, output, y_valid, sample_weight):
         output = output.detach().cpu().numpy()

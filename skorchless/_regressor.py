@@ -10,6 +10,7 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import column_or_1d
 
+from ._backprop import squared_error
 from ._base import BaseTorchMLP
 from ._data import FLOAT32_MAX
 
@@ -382,6 +383,8 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         return output * self._y_scale + self._y_center
 
     def _loss_function(self):
+        if self.loss == "squared_error":
+            return squared_error  # with its gradient in closed form
         loss, delta = _LOSSES[self.loss], self.huber_delta
         return lambda output, y: loss(output, y, delta)
 

@@ -8,7 +8,15 @@ import torch
 from sklearn.datasets import make_classification, make_regression
 
 from skorchless import TorchMLPClassifier, TorchMLPRegressor
-from skorchless._backprop import AutogradStep, MLPStep, make_step
+from skorchless._backprop import (
+    AutogradStep,
+    MLPStep,
+    binary_cross_entropy,
+    cross_entropy,
+    make_step,
+    optimizer_step,
+    squared_error,
+)
 from skorchless._network import SeededDropout, build_mlp
 
 
@@ -137,3 +145,87 @@ def test_fit_inside_no_grad_trains_as_outside():
         outside = TorchMLPRegressor(**params).fit(X, y)
         assert inside.loss_curve_[-1] < 0.9 * inside.loss_curve_[0]
         np.testing.assert_allclose(inside.loss_curve_, outside.loss_curve_)
+
+
+def _closed_form_losses():
+    return {
+        "squared_error": (squared_error, lambda g: torch.randn(9, 2, generator=g)),
+        "cross_entropy": (cross_entropy(0.1), lambda g: torch.randint(0, 4, (9,),
+                                                                     generator=g)),
+        "cross_entropy_no_smoothing": (cross_entropy(0.0),
+                                       lambda g: torch.randint(0, 4, (9,), generator=g)),
+        "binary": (binary_cross_entropy(0.1, multilabel=False),
+                   lambda g: torch.randint(0, 2, (9,), generator=g)),
+        "multilabel": (binary_cross_entropy(0.0, multilabel=True),
+                       lambda g: torch.randint(0, 2, (9, 3), generator=g).float()),
+    }
+
+
+@pytest.mark.parametrize("name", list(_closed_form_losses()))
+def test_closed_form_output_gradients_match_autograd(name):
+    loss, make_y = _closed_form_losses()[name]
+    g = torch.Generator().manual_seed(0)
+    y = make_y(g)
+    n_outputs = {"squared_error": 2, "binary": 1, "multilabel": 3}.get(name, 4)
+    output = torch.randn(9, n_outputs, generator=g, requires_grad=True)
+    per_sample = loss(output, y)
+    rows = [torch.autograd.grad(per_sample[i], output, retain_graph=True)[0][i]
+            for i in range(9)]
+    losses, grad = loss.with_grad(output.detach().clone(), y)
+    torch.testing.assert_close(losses, per_sample.detach())
+    torch.testing.assert_close(grad, torch.stack(rows))
+
+
+@pytest.mark.parametrize("name", list(_closed_form_losses()))
+@pytest.mark.parametrize("weighted", [False, True])
+def test_steps_with_closed_form_losses_match_autograd(name, weighted):
+    loss, make_y = _closed_form_losses()[name]
+    g = torch.Generator().manual_seed(2)
+    y = make_y(g)
+    n_outputs = {"squared_error": 2, "binary": 1, "multilabel": 3}.get(name, 4)
+    module = _mlp("relu", (6, 5), n_outputs=n_outputs)
+    X = torch.randn(9, 4, generator=g)
+    weight = torch.rand(9, generator=g) * 2 if weighted else None
+    expected_loss, expected = _autograd_grads(module, loss, X, y, weight)
+    step = make_step(module, loss, torch.optim.SGD(module.parameters(), lr=0.0))
+    torch.testing.assert_close(step(X, y, weight), expected_loss)
+    for p, grad in zip(module.parameters(), expected, strict=True):
+        torch.testing.assert_close(p.grad, grad, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("optimizer_class", [torch.optim.Adam, torch.optim.AdamW])
+def test_direct_fused_adam_steps_equal_optimizer_steps(optimizer_class):
+    def trained(direct):
+        module = _mlp("relu", (6,), n_outputs=2)
+        weights = [m.weight for m in module if isinstance(m, torch.nn.Linear)]
+        biases = [m.bias for m in module if isinstance(m, torch.nn.Linear)]
+        optimizer = optimizer_class(
+            [{"params": weights, "weight_decay": 0.01}, {"params": biases, "weight_decay": 0.0}],
+            lr=0.01, fused=True)
+        step = optimizer_step(optimizer) if direct else optimizer.step
+        assert (step != optimizer.step) == direct
+        g = torch.Generator().manual_seed(0)
+        for i in range(6):
+            for p in module.parameters():
+                p.grad = torch.randn(p.shape, generator=g)
+            optimizer.param_groups[0]["lr"] = 0.01 / (i + 1)  # as a schedule does
+            step()
+        return [p.detach() for p in module.parameters()], optimizer.state_dict()
+
+    (direct, direct_state), (regular, regular_state) = trained(True), trained(False)
+    for a, b in zip(direct, regular, strict=True):
+        assert torch.equal(a, b)
+    for key, state in regular_state["state"].items():
+        for name, value in state.items():
+            assert torch.equal(direct_state["state"][key][name], value)
+
+
+def test_optimizers_with_hooks_or_amsgrad_step_as_usual():
+    module = _mlp()
+    amsgrad = torch.optim.Adam(module.parameters(), fused=True, amsgrad=True)
+    assert optimizer_step(amsgrad) == amsgrad.step
+    hooked = torch.optim.Adam(module.parameters(), fused=True)
+    hooked.register_step_pre_hook(lambda *args: None)
+    assert optimizer_step(hooked) == hooked.step
+    unfused = torch.optim.Adam(module.parameters(), foreach=True)
+    assert optimizer_step(unfused) == unfused.step
