@@ -206,16 +206,18 @@ class MLPStep:
     is ``dW_i = g_i^T h_{i-1}``, ``db_i = sum(g_i)`` and
     ``g_{i-1} = (g_i W_i) * f'(z_{i-1})``, where ``g_L`` is the gradient of
     the loss with respect to the outputs. The gradients are written into
-    buffers that the parameters hold as ``.grad`` until ``close()``.
+    buffers that the parameters hold as ``.grad`` until ``close()``; the step
+    lives for one epoch, during which nothing else touches the gradients.
     """
 
     def __init__(self, module, loss_fn, optimizer):
         self.loss_fn = loss_fn
         self.optimizer_step = optimizer_step(optimizer)
         layers = list(module)
-        self.linears = layers[0::2]
+        self.weights = [lin.weight for lin in layers[0::2]]
+        self.biases = [lin.bias for lin in layers[0::2]]
         self.activations = [type(a) for a in layers[1::2]]
-        self.params = [p for lin in self.linears for p in (lin.weight, lin.bias)]
+        self.params = [p for pair in zip(self.weights, self.biases, strict=True) for p in pair]
         self.grads = [torch.zeros_like(p) for p in self.params]
         for p, g in zip(self.params, self.grads, strict=True):
             p.grad = g
@@ -236,23 +238,18 @@ class MLPStep:
         """Train on one batch; return its mean loss."""
         with torch.no_grad():
             hidden = [X]
-            for linear, activation in zip(self.linears, self.activations, strict=False):
-                h = torch.addmm(linear.bias, hidden[-1], linear.weight.t())
-                hidden.append(_IN_PLACE[activation](h))
-            output = torch.addmm(
-                self.linears[-1].bias, hidden[-1], self.linears[-1].weight.t()
-            )
+            for weight_, bias, activation in zip(
+                self.weights, self.biases, self.activations, strict=False
+            ):
+                hidden.append(_IN_PLACE[activation](torch.addmm(bias, hidden[-1], weight_.t())))
+            output = torch.addmm(self.biases[-1], hidden[-1], self.weights[-1].t())
             loss, grad = self._output_gradient(output, y, weight)
-            for i in range(len(self.linears) - 1, -1, -1):
-                weight_grad, bias_grad = self.grads[2 * i], self.grads[2 * i + 1]
-                torch.mm(grad.t(), hidden[i], out=weight_grad)
-                torch.sum(grad, 0, out=bias_grad)
+            for i in range(len(self.weights) - 1, -1, -1):
+                torch.mm(grad.t(), hidden[i], out=self.grads[2 * i])
+                torch.sum(grad, 0, out=self.grads[2 * i + 1])
                 if i > 0:
-                    grad = grad.mm(self.linears[i].weight)
+                    grad = grad.mm(self.weights[i])
                     _DERIVATIVE_FROM_OUTPUT[self.activations[i - 1]](grad, hidden[i])
-        for p, g in zip(self.params, self.grads, strict=True):
-            if p.grad is not g:  # a callback or the user replaced it
-                p.grad = g
         self.optimizer_step()
         return loss
 
