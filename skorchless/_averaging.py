@@ -12,6 +12,10 @@ import torch
 #: (random) starting point; later it weighs about the last ``t / (WARMUP - 1)``
 #: steps, until that reaches ``1 / (1 - decay)``.
 WARMUP = 10
+#: With few steps per epoch the average spans at most one epoch (but at least
+#: this many steps), so that each epoch's validation loss judges that epoch's
+#: weights and early stopping reacts as fast as without averaging.
+MIN_SPAN_STEPS = 10
 
 
 class WeightAverage:
@@ -22,6 +26,8 @@ class WeightAverage:
     module : torch.nn.Module
     decay : float in (0, 1)
         Weight of the old average at each update (once warmed up).
+    steps_per_epoch : int or None
+        Caps ``decay`` at ``max(1 - 1 / steps_per_epoch, 1 - 1 / MIN_SPAN_STEPS)``.
 
     Examples
     --------
@@ -40,7 +46,9 @@ class WeightAverage:
     1.0
     """
 
-    def __init__(self, module, decay):
+    def __init__(self, module, decay, steps_per_epoch=None):
+        if steps_per_epoch is not None:
+            decay = min(decay, 1.0 - 1.0 / max(steps_per_epoch, MIN_SPAN_STEPS))
         self.decay = decay
         self.params = [p for p in module.parameters() if p.requires_grad]
         with torch.no_grad():

@@ -315,12 +315,17 @@ def _plain_fused_adam(optimizer):
 
 
 class _FusedAdamStep:
-    # The first call is a regular ``optimizer.step()``, which creates the
-    # state; later calls pass the same state tensors to the kernel.
+    # Until the optimizer has its state (the first step of a fit), a call is
+    # a regular ``optimizer.step()``, which creates it; from then on calls pass
+    # the same state tensors to the kernel.
 
     def __init__(self, optimizer):
         self.optimizer = optimizer
-        self.groups = None
+        self.groups = self._state_lists() if self._has_state() else None
+
+    def _has_state(self):
+        return all("exp_avg" in self.optimizer.state.get(p, {})
+                   for group in self.optimizer.param_groups for p in group["params"])
 
     def __call__(self):
         if self.groups is None:

@@ -364,7 +364,8 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
             select_best=self.do_early_stopping_,
             score_fn=score_fn,
             average=None if incremental or not self.ema_decay
-            else WeightAverage(self.module_, self.ema_decay),
+            else WeightAverage(self.module_, self.ema_decay, steps_per_epoch=math.ceil(
+                len(train_data) / self._batch_size(len(train_data)))),
             first_epoch=len(self.history_) + 1,
             callbacks=self._callbacks(),
         )

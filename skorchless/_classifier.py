@@ -107,8 +107,10 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         are the ones validated, kept as the best epoch's and returned: they
         generalise better than the last step's, most on noisy targets. The
         decay warms up as ``min(ema_decay, (1 + t) / (10 + t))`` after ``t``
-        steps. 0 or None trains without averaging; ``partial_fit`` never
-        averages.
+        steps, and the average spans at most one epoch (at least 10 steps):
+        with ``k`` steps per epoch the decay is at most
+        ``1 - 1 / max(k, 10)``. 0 or None trains without averaging;
+        ``partial_fit`` never averages.
     input_scaling : {"robust", "standard"} or None, default="robust"
         Scaling of the numeric features inside the estimator, fitted on the
         training rows; see TorchMLPRegressor.

@@ -157,7 +157,8 @@ def train(
         for epoch in range(first_epoch, first_epoch + max_epochs):
             start = time.perf_counter()
             lr = schedule.lr
-            module.train()
+            if not module.training:
+                module.train()
             if average is not None:
                 average.use_trained()
             train_loss = _minibatch_epoch(
@@ -283,9 +284,11 @@ def predict_raw(module, X, chunk_rows=None):
     if len(bounds) > 2 and bounds[-1] - bounds[-2] < MIN_FORWARD_ROWS:
         del bounds[-2]  # no tiny last chunk, for the same reason
     was_training = module.training
-    module.eval()
+    if was_training:
+        module.eval()
     try:
         chunks = [module(X[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     finally:
-        module.train(was_training)
+        if was_training:
+            module.train()
     return (torch.cat(chunks) if len(chunks) != 1 else chunks[0])[:n_rows]

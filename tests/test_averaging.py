@@ -120,3 +120,11 @@ def test_bad_decay_is_refused_by_name(bad):
     X, y = make_regression(n_samples=20, n_features=2, random_state=0)
     with pytest.raises(ValueError, match="ema_decay"):
         TorchMLPRegressor(ema_decay=bad).fit(X, y)
+
+
+@pytest.mark.parametrize(("steps_per_epoch", "expected"), [
+    (None, 0.99), (1000, 0.99), (50, 0.98), (4, 0.9), (1, 0.9)])
+def test_the_average_spans_at_most_an_epoch_of_ten_steps_or_more(steps_per_epoch,
+                                                                 expected):
+    average = WeightAverage(torch.nn.Linear(1, 1), 0.99, steps_per_epoch=steps_per_epoch)
+    assert average.decay == pytest.approx(expected)

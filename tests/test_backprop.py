@@ -229,3 +229,18 @@ def test_optimizers_with_hooks_or_amsgrad_step_as_usual():
     assert optimizer_step(hooked) == hooked.step
     unfused = torch.optim.Adam(module.parameters(), foreach=True)
     assert optimizer_step(unfused) == unfused.step
+
+
+def test_direct_fused_adam_starts_from_existing_state():
+    module = _mlp("relu", (6,), n_outputs=1)
+    optimizer = torch.optim.Adam(module.parameters(), lr=0.01, fused=True)
+    for p in module.parameters():
+        p.grad = torch.ones_like(p)
+    assert optimizer_step(optimizer).groups is None  # no state yet: a regular step
+    optimizer.step()
+    step = optimizer_step(optimizer)
+    assert step.groups is not None
+    steps_before = [optimizer.state[p]["step"].item() for p in module.parameters()]
+    step()
+    assert [optimizer.state[p]["step"].item() for p in module.parameters()] == [
+        s + 1 for s in steps_before]
