@@ -305,7 +305,10 @@ def fit_input_transformer(X, input_scaling, n_bins, categorical):
     (StandardScaler(), 3)
     """
     numeric = X.drop(columns=categorical) if categorical else X
-    bins = resolve_n_bins(n_bins, len(X), _n_continuous(numeric))
+    n_continuous = numeric.shape[1]  # the distinct values matter only for "auto"
+    if n_bins == "auto" and len(X) >= AUTO_BINS_MIN_SAMPLES:
+        n_continuous = _n_continuous(numeric)
+    bins = resolve_n_bins(n_bins, len(X), n_continuous)
     if categorical:
         transformer = make_frame_encoder(X.columns, categorical, input_scaling, bins).fit(X)
         return transformer, transformer.transform(X.iloc[:1]).shape[1]
