@@ -31,6 +31,7 @@ from cpuload import Meter, quiet_time  # noqa: E402
 from data import diamonds  # noqa: E402
 from systems import BATCH_SIZE, HIDDEN, LEARNING_RATE, torch_mlp  # noqa: E402
 
+from skorchless._backprop import squared_error  # noqa: E402
 from skorchless._callbacks import EarlyStopping  # noqa: E402
 from skorchless._schedules import LearningRateSchedule  # noqa: E402
 from skorchless._training import TensorData, predict_raw, train  # noqa: E402
@@ -104,7 +105,7 @@ def lab_epoch(model, optimizer, data, generator, *, sync=False, accumulate="add"
 
 def shipped_epoch(model, optimizer, data, generator, **_):
     result = train(
-        model, data, None, loss_fn=per_sample_squared_error, optimizer=optimizer,
+        model, data, None, loss_fn=squared_error, optimizer=optimizer,
         schedule=LearningRateSchedule(optimizer, "constant", LEARNING_RATE, 0.5),
         batch_size=BATCH_SIZE, max_epochs=1, shuffle=True, generator=generator,
         early_stopping=EarlyStopping(np.inf, 0.0), select_best=False,
