@@ -116,14 +116,16 @@ def binary_cross_entropy(label_smoothing, multilabel):
             target = target * (1.0 - label_smoothing) + 0.5 * label_smoothing
         return target
 
+    def losses_of(output, target):
+        return F.binary_cross_entropy_with_logits(output, target, reduction="none").mean(1)
+
     def per_sample(output, y):
-        return F.binary_cross_entropy_with_logits(
-            output, target_of(y), reduction="none").mean(1)
+        return losses_of(output, target_of(y))
 
     def with_grad(output, y):
         target = target_of(y)
-        losses = F.binary_cross_entropy_with_logits(output, target, reduction="none").mean(1)
-        return losses, torch.sigmoid(output).sub_(target).div_(output.shape[1])
+        return (losses_of(output, target),
+                torch.sigmoid(output).sub_(target).div_(output.shape[1]))
 
     return Loss(per_sample, with_grad)
 
@@ -212,6 +214,7 @@ class MLPStep:
 
     def __init__(self, module, loss_fn, optimizer):
         self.loss_fn = loss_fn
+        self.loss_with_grad = getattr(loss_fn, "with_grad", None)
         self.optimizer_step = optimizer_step(optimizer)
         layers = list(module)
         self.weights = [lin.weight for lin in layers[0::2]]
@@ -255,15 +258,14 @@ class MLPStep:
 
     def _output_gradient(self, output, y, weight):
         # The mean loss of the batch and its gradient with respect to ``output``.
-        with_grad = getattr(self.loss_fn, "with_grad", None)
-        if with_grad is None:
+        if self.loss_with_grad is None:
             with torch.enable_grad():  # autograd differentiates the loss only
                 output.requires_grad_()
                 loss = batch_loss(self.loss_fn, output, y, weight)
                 (grad,) = torch.autograd.grad(loss, output)
             return loss.detach(), grad
         with torch.no_grad():
-            losses, grad = with_grad(output, y)
+            losses, grad = self.loss_with_grad(output, y)
             n = output.shape[0]
             if weight is None:
                 return losses.mean(), grad.div_(n)
@@ -332,12 +334,9 @@ class _FusedAdamStep:
             self.optimizer.step()
             self.groups = self._state_lists()
             return
-        for group, (params, exp_avgs, exp_avg_sqs, steps) in zip(
+        for group, (kernel, params, exp_avgs, exp_avg_sqs, steps) in zip(
             self.optimizer.param_groups, self.groups, strict=True
         ):
-            decoupled = (type(self.optimizer) is torch.optim.AdamW
-                         or group.get("decoupled_weight_decay", False))
-            kernel = torch._fused_adamw_ if decoupled else torch._fused_adam_
             beta1, beta2 = group["betas"]
             torch._foreach_add_(steps, 1)
             kernel(params, [p.grad for p in params], exp_avgs, exp_avg_sqs, [], steps,
@@ -346,10 +345,14 @@ class _FusedAdamStep:
                    grad_scale=None, found_inf=None)
 
     def _state_lists(self):
+        # Per group: its kernel (decoupled weight decay or not) and its tensors.
         lists = []
         for group in self.optimizer.param_groups:
+            decoupled = (type(self.optimizer) is torch.optim.AdamW
+                         or group.get("decoupled_weight_decay", False))
             params = list(group["params"])
             states = [self.optimizer.state[p] for p in params]
-            lists.append((params, [s["exp_avg"] for s in states],
+            lists.append((torch._fused_adamw_ if decoupled else torch._fused_adam_,
+                          params, [s["exp_avg"] for s in states],
                           [s["exp_avg_sq"] for s in states], [s["step"] for s in states]))
         return lists

@@ -349,12 +349,13 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
             valid_data = self._tensor_data(*valid)
             _, y_valid, w_valid = valid
             score_fn = lambda output: self._validation_score(output, y_valid, w_valid)  # noqa: E731
+        batch_size = self._batch_size(len(train_data))
         return train(
             self.module_, train_data, valid_data,
             loss_fn=self._loss_function(),
             optimizer=self._optimizer,
             schedule=self._schedule,
-            batch_size=self._batch_size(len(train_data)),
+            batch_size=batch_size,
             max_epochs=1 if incremental else self.max_iter,
             shuffle=self.shuffle,
             generator=self._generator,
@@ -363,12 +364,17 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
             ),
             select_best=self.do_early_stopping_,
             score_fn=score_fn,
-            average=None if incremental or not self.ema_decay
-            else WeightAverage(self.module_, self.ema_decay, steps_per_epoch=math.ceil(
-                len(train_data) / self._batch_size(len(train_data)))),
+            average=self._weight_average(
+                math.ceil(len(train_data) / batch_size), incremental),
             first_epoch=len(self.history_) + 1,
             callbacks=self._callbacks(),
         )
+
+    def _weight_average(self, steps_per_epoch, incremental):
+        # partial_fit never averages: each call continues from the trained weights.
+        if incremental or not self.ema_decay:
+            return None
+        return WeightAverage(self.module_, self.ema_decay, steps_per_epoch=steps_per_epoch)
 
     def _schedule_kind(self, incremental):
         # Budget schedules serve every stochastic solver, except in partial_fit

@@ -102,15 +102,9 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
     dropout : float, default=0.0
         Dropout probability after each hidden layer.
     ema_decay : float in [0, 1) or None, default=0.99
-        Decay of an exponential moving average of the weights over the
-        optimizer steps (stochastic solvers, in ``fit``). The averaged weights
-        are the ones validated, kept as the best epoch's and returned: they
-        generalise better than the last step's, most on noisy targets. The
-        decay warms up as ``min(ema_decay, (1 + t) / (10 + t))`` after ``t``
-        steps, and the average spans at most one epoch (at least 10 steps):
-        with ``k`` steps per epoch the decay is at most
-        ``1 - 1 / max(k, 10)``. 0 or None trains without averaging;
-        ``partial_fit`` never averages.
+        Decay of the moving average of the weights that is validated, kept
+        and predicted with; 0 or None trains without averaging. See
+        TorchMLPRegressor.
     input_scaling : {"robust", "standard"} or None, default="robust"
         Scaling of the numeric features inside the estimator, fitted on the
         training rows; see TorchMLPRegressor.

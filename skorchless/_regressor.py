@@ -14,11 +14,13 @@ from ._backprop import squared_error
 from ._base import BaseTorchMLP
 from ._data import FLOAT32_MAX
 
+#: loss name -> ``f(huber_delta)`` returning the per-sample loss.
 _LOSSES = {
-    "squared_error": lambda out, y, delta: ((out - y) ** 2).mean(1),
-    "absolute_error": lambda out, y, delta: (out - y).abs().mean(1),
-    "huber": lambda out, y, delta: F.huber_loss(out, y, reduction="none", delta=delta).mean(1),
-    "poisson": lambda out, y, delta: (out.exp() - y * out).mean(1),
+    "squared_error": lambda delta: squared_error,  # with its gradient in closed form
+    "absolute_error": lambda delta: lambda out, y: (out - y).abs().mean(1),
+    "huber": lambda delta: lambda out, y: F.huber_loss(
+        out, y, reduction="none", delta=delta).mean(1),
+    "poisson": lambda delta: lambda out, y: (out.exp() - y * out).mean(1),
 }
 
 
@@ -385,10 +387,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         return output * self._y_scale + self._y_center
 
     def _loss_function(self):
-        if self.loss == "squared_error":
-            return squared_error  # with its gradient in closed form
-        loss, delta = _LOSSES[self.loss], self.huber_delta
-        return lambda output, y: loss(output, y, delta)
+        return _LOSSES[self.loss](self.huber_delta)
 
     def _validation_score(self, output, y_valid, sample_weight):
         y_pred = self._unscale(output.detach().cpu().numpy().astype(np.float64))
