@@ -12,6 +12,9 @@ Two implementations behind one call, ``step(X, y, weight) -> loss``:
   the network's outputs comes in closed form for the default losses (a
   ``Loss`` with ``with_grad``), else from autograd on the loss alone. The
   gradients are the same to float32 rounding (tests/test_backprop.py).
+* ``GraphedStep`` (CUDA, fused Adam) records an ``MLPStep`` once as a CUDA
+  graph and replays it for every full batch: one launch instead of a few
+  dozen, which is most of a small network's step time on a GPU.
 
 Torch only.
 """
@@ -27,6 +30,8 @@ _DERIVATIVE_FROM_OUTPUT = {
     nn.Sigmoid: lambda grad, h: grad.mul_(h * (1.0 - h)),
     nn.Identity: lambda grad, h: grad,
 }
+#: Record the training step as a CUDA graph where ``GraphedStep`` applies.
+CUDA_GRAPHS = True
 _IN_PLACE = {
     nn.ReLU: torch.Tensor.relu_,
     nn.Tanh: torch.Tensor.tanh_,
@@ -145,7 +150,7 @@ def batch_loss(loss_fn, output, y, weight):
     return losses.mean() if weight is None else (losses * weight).mean()
 
 
-def make_step(module, loss_fn, optimizer):
+def make_step(module, loss_fn, optimizer, batch=None):
     """Return the fastest training step that computes the gradients of ``module``.
 
     Parameters
@@ -155,12 +160,17 @@ def make_step(module, loss_fn, optimizer):
         ``loss_fn(output, y)`` returns one loss per sample.
     optimizer : torch.optim.Optimizer
         Over the parameters of ``module``.
+    batch : tuple or None
+        ``(batch_size, X, y, weight)``: the batch size and the training
+        tensors the batches come from. Given, on a CUDA device, a plain MLP
+        with fused Adam gets a ``GraphedStep``.
 
     Returns
     -------
-    step : MLPStep or AutogradStep
+    step : GraphedStep, MLPStep or AutogradStep
         ``step(X, y, weight)`` trains on one batch and returns its (detached)
-        mean loss.
+        mean loss. Its ``inputs`` are None, or the tensors into which full
+        batches should be gathered.
 
     Examples
     --------
@@ -175,13 +185,17 @@ def make_step(module, loss_fn, optimizer):
     >>> step(torch.ones(3, 2), torch.zeros(3, 1), None).shape
     torch.Size([])
     """
-    if MLPStep.supports(module):
-        return MLPStep(module, loss_fn, optimizer)
-    return AutogradStep(module, loss_fn, optimizer)
+    if not MLPStep.supports(module):
+        return AutogradStep(module, loss_fn, optimizer)
+    if batch is not None and GraphedStep.supports(module, optimizer):
+        return GraphedStep(MLPStep(module, loss_fn, optimizer, tensor_lr=True), *batch)
+    return MLPStep(module, loss_fn, optimizer)
 
 
 class AutogradStep:
     """Training step of any module: forward, loss, ``backward()``, optimizer step."""
+
+    inputs = None
 
     def __init__(self, module, loss_fn, optimizer):
         self.module = module
@@ -209,13 +223,17 @@ class MLPStep:
     ``g_{i-1} = (g_i W_i) * f'(z_{i-1})``, where ``g_L`` is the gradient of
     the loss with respect to the outputs. The gradients are written into
     buffers that the parameters hold as ``.grad`` until ``close()``; the step
-    lives for one epoch, during which nothing else touches the gradients.
+    lives for one ``train`` call, during which nothing else touches the
+    gradients. ``tensor_lr=True`` passes the learning rate to the fused Adam
+    kernel as a device tensor (see ``optimizer_step``).
     """
 
-    def __init__(self, module, loss_fn, optimizer):
+    inputs = None
+
+    def __init__(self, module, loss_fn, optimizer, tensor_lr=False):
         self.loss_fn = loss_fn
         self.loss_with_grad = getattr(loss_fn, "with_grad", None)
-        self.optimizer_step = optimizer_step(optimizer)
+        self.optimizer_step = optimizer_step(optimizer, tensor_lr=tensor_lr)
         layers = list(module)
         self.weights = [lin.weight for lin in layers[0::2]]
         self.biases = [lin.bias for lin in layers[0::2]]
@@ -277,7 +295,89 @@ class MLPStep:
             p.grad = None
 
 
-def optimizer_step(optimizer):
+
+class GraphedStep:
+    """An ``MLPStep`` recorded once as a CUDA graph and replayed for full batches.
+
+    The training loop gathers every full batch into ``inputs`` (static
+    tensors of the batch's shape); the first ``WARMUP_STEPS`` such batches
+    train eagerly on a side stream (as capture requires), the next one is
+    recorded, and from then on each full batch is one ``replay()``. Other
+    batches (the last, smaller one of an epoch) run the ``MLPStep`` eagerly.
+    The learning rate reaches the recorded Adam kernel through a device
+    tensor, updated before each call, so schedules apply as usual.
+
+    Parameters
+    ----------
+    step : MLPStep
+        Built with ``tensor_lr=True``.
+    batch_size : int
+    X, y : torch.Tensor
+        The training tensors, for the shapes and dtypes of the batches.
+    weight : torch.Tensor or None
+        The sample weights, if any.
+    """
+
+    #: Eager steps before recording; they also create the optimizer state.
+    WARMUP_STEPS = 3
+
+    def __init__(self, step, batch_size, X, y, weight=None):
+        self.step = step
+        self.inputs = tuple(
+            None if t is None else torch.empty((batch_size, *t.shape[1:]), dtype=t.dtype,
+                                               device=t.device)
+            for t in (X, y, weight)
+        )
+        self.graph = None
+        self.loss = None
+        self.eager_full_steps = 0
+        self.side_stream = torch.cuda.Stream(X.device)
+
+    @staticmethod
+    def supports(module, optimizer):
+        """Whether ``module``'s parameters are on a CUDA device and ``optimizer`` is fused Adam."""
+        params = list(module.parameters())
+        return (
+            CUDA_GRAPHS and bool(params) and params[0].device.type == "cuda"
+            and hasattr(torch.cuda, "CUDAGraph") and _plain_fused_adam(optimizer)
+        )
+
+    def __call__(self, X, y, weight):
+        """Train on one batch; return its mean loss."""
+        self.step.optimizer_step.sync_lr()
+        if X is not self.inputs[0]:
+            return self.step(X, y, weight)
+        if self.graph is None and self.eager_full_steps < self.WARMUP_STEPS:
+            self.eager_full_steps += 1
+            current = torch.cuda.current_stream(X.device)
+            self.side_stream.wait_stream(current)
+            with torch.cuda.stream(self.side_stream):
+                loss = self.step(X, y, weight)
+            current.wait_stream(self.side_stream)
+            return loss
+        if self.graph is None:
+            self.graph = self._record(X, y, weight)
+        if self.graph is False:  # recording failed: eager steps throughout
+            return self.step(X, y, weight)
+        self.graph.replay()
+        return self.loss
+
+    def _record(self, X, y, weight):
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph):
+                self.loss = self.step(X, y, weight)
+        except RuntimeError:
+            return False
+        return graph
+
+    def close(self):
+        """Release the graph and the gradient buffers."""
+        self.graph = None
+        self.step.close()
+
+
+def optimizer_step(optimizer, tensor_lr=False):
     """Return a callable that does ``optimizer.step()``.
 
     For a fused ``Adam`` or ``AdamW`` without hooks, AMSGrad or tensor learning
@@ -285,6 +385,11 @@ def optimizer_step(optimizer):
     as ``optimizer.step()`` ends up doing, without the bookkeeping around it
     (gathering the state per call, hooks, profiling records): about 50 us less
     per step on a CPU. Other optimizers get ``optimizer.step`` itself.
+
+    With ``tensor_lr=True`` the kernel reads each group's learning rate from a
+    tensor on the parameters' device, which ``sync_lr()`` sets from the
+    group's ``lr`` (what a schedule changes); a CUDA graph that replays the
+    step then follows the schedule.
 
     Examples
     --------
@@ -297,7 +402,7 @@ def optimizer_step(optimizer):
     """
     if not _plain_fused_adam(optimizer):
         return optimizer.step
-    return _FusedAdamStep(optimizer)
+    return _FusedAdamStep(optimizer, tensor_lr)
 
 
 def _plain_fused_adam(optimizer):
@@ -321,9 +426,22 @@ class _FusedAdamStep:
     # a regular ``optimizer.step()``, which creates it; from then on calls pass
     # the same state tensors to the kernel.
 
-    def __init__(self, optimizer):
+    def __init__(self, optimizer, tensor_lr=False):
         self.optimizer = optimizer
         self.groups = self._state_lists() if self._has_state() else None
+        self.lr_tensors = None
+        if tensor_lr:
+            device = optimizer.param_groups[0]["params"][0].device
+            self.lr_tensors = [torch.tensor(float(group["lr"]), device=device)
+                               for group in optimizer.param_groups]
+            self.lr_values = [float(group["lr"]) for group in optimizer.param_groups]
+
+    def sync_lr(self):
+        """Copy the groups' learning rates into the tensors the kernel reads."""
+        for i, group in enumerate(self.optimizer.param_groups):
+            if group["lr"] != self.lr_values[i]:
+                self.lr_tensors[i].fill_(group["lr"])
+                self.lr_values[i] = group["lr"]
 
     def _has_state(self):
         return all("exp_avg" in self.optimizer.state.get(p, {})
@@ -334,13 +452,14 @@ class _FusedAdamStep:
             self.optimizer.step()
             self.groups = self._state_lists()
             return
-        for group, (kernel, params, exp_avgs, exp_avg_sqs, steps) in zip(
+        for i, (group, (kernel, params, exp_avgs, exp_avg_sqs, steps)) in enumerate(zip(
             self.optimizer.param_groups, self.groups, strict=True
-        ):
+        )):
             beta1, beta2 = group["betas"]
+            lr = group["lr"] if self.lr_tensors is None else self.lr_tensors[i]
             torch._foreach_add_(steps, 1)
             kernel(params, [p.grad for p in params], exp_avgs, exp_avg_sqs, [], steps,
-                   amsgrad=False, lr=group["lr"], beta1=beta1, beta2=beta2,
+                   amsgrad=False, lr=lr, beta1=beta1, beta2=beta2,
                    weight_decay=group["weight_decay"], eps=group["eps"], maximize=False,
                    grad_scale=None, found_inf=None)
 

@@ -153,6 +153,8 @@ def train(
     early_stopping.start(module, epoch=first_epoch - 1)
     for callback in callbacks:
         callback.on_train_begin(max_epochs)
+    step = make_step(module, loss_fn, optimizer,
+                     batch=(batch_size, train_data.X, train_data.y, train_data.weight))
     try:
         for epoch in range(first_epoch, first_epoch + max_epochs):
             start = time.perf_counter()
@@ -161,10 +163,8 @@ def train(
                 module.train()
             if average is not None:
                 average.use_trained()
-            train_loss = _minibatch_epoch(
-                module, train_data, loss_fn, optimizer, batch_size, shuffle, generator,
-                average,
-            )
+            train_loss = _minibatch_epoch(step, train_data, batch_size, shuffle, generator,
+                                          average)
             if average is not None:
                 average.use_average()
             result.samples_seen += len(train_data)
@@ -191,6 +191,8 @@ def train(
                     break
     except KeyboardInterrupt:
         result.stop_reason = "interrupted"
+    finally:
+        step.close()
     if average is not None:
         average.use_average()
     module.eval()
@@ -203,35 +205,41 @@ def train(
     return result
 
 
-def _minibatch_epoch(module, data, loss_fn, optimizer, batch_size, shuffle, generator,
-                     average):
+def _minibatch_epoch(step, data, batch_size, shuffle, generator, average):
     # Batches are gathered from the resident tensors (views when not
-    # shuffling). The epoch loss is summed on the device: the steps queue
-    # without waiting, and the one host synchronisation is at the end.
+    # shuffling, unless the step wants them in its own input tensors). The
+    # epoch loss is summed on the device: the steps queue without waiting,
+    # and the one host synchronisation is at the end.
     n = len(data)
     order = None
     if shuffle:
         order = torch.randperm(n, generator=generator, device=data.X.device)
     total = torch.zeros((), device=data.X.device)
-    step = make_step(module, loss_fn, optimizer)
-    try:
-        for start in range(0, n, batch_size):
-            X, y, weight = _batch(data, start, start + batch_size, order)
-            total.add_(step(X, y, weight), alpha=X.shape[0])
-            if average is not None:
-                average.update()
-    finally:
-        step.close()
+    for start in range(0, n, batch_size):
+        X, y, weight = _batch(data, start, start + batch_size, order, step.inputs)
+        total.add_(step(X, y, weight), alpha=X.shape[0])
+        if average is not None:
+            average.update()
     return total.item() / n
 
 
-def _batch(data, start, stop, order):
+def _batch(data, start, stop, order, out=None):
+    # Rows start:stop of the data (in ``order`` if given), as (X, y, weight);
+    # written into the tensors ``out`` when given and the batch fills them.
+    columns = (data.X, data.y, data.weight)
+    if out is not None and min(stop, len(data)) - start == out[0].shape[0]:
+        for source, target in zip(columns, out, strict=True):
+            if source is None:
+                continue
+            if order is None:
+                target.copy_(source[start:stop])
+            else:
+                torch.index_select(source, 0, order[start:stop], out=target)
+        return out
     if order is None:
-        rows = slice(start, stop)
-        return data.X[rows], data.y[rows], None if data.weight is None else data.weight[rows]
+        return tuple(None if c is None else c[start:stop] for c in columns)
     idx = order[start:stop]
-    weight = None if data.weight is None else data.weight.index_select(0, idx)
-    return data.X.index_select(0, idx), data.y.index_select(0, idx), weight
+    return tuple(None if c is None else c.index_select(0, idx) for c in columns)
 
 
 def _validate(module, data, loss_fn, score_fn):

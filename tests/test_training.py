@@ -13,7 +13,7 @@ from torch import nn
 
 from skorchless import Callback, EarlyStopping
 from skorchless._schedules import LearningRateSchedule
-from skorchless._training import TensorData, TrainResult, train
+from skorchless._training import TensorData, TrainResult, _batch, train
 
 SENTINEL = 1234.5
 
@@ -222,3 +222,20 @@ def test_early_stopping_snapshots_are_independent_copies():
     assert torch.equal(stopper.best_state["weight"], before)
     stopper.restore(module)
     assert torch.equal(module.weight, before)
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_full_batches_are_gathered_into_the_step_inputs(shuffled):
+    g = torch.Generator().manual_seed(0)
+    data = TensorData(torch.randn(10, 3, generator=g), torch.randn(10, 1, generator=g),
+                      torch.rand(10, generator=g))
+    order = torch.randperm(10, generator=g) if shuffled else None
+    rows = order if shuffled else torch.arange(10)
+    out = (torch.empty(4, 3), torch.empty(4, 1), torch.empty(4))
+    X, y, weight = _batch(data, 4, 8, order, out)
+    assert X is out[0] and y is out[1] and weight is out[2]
+    assert torch.equal(X, data.X[rows[4:8]]) and torch.equal(weight, data.weight[rows[4:8]])
+    # The last, smaller batch comes as new tensors; the inputs keep the last full one.
+    X, y, weight = _batch(data, 8, 12, order, out)
+    assert X.shape[0] == 2 and X is not out[0]
+    assert torch.equal(y, data.y[rows[8:]]) and torch.equal(out[0], data.X[rows[4:8]])

@@ -42,24 +42,26 @@ class BareLoop:
     device and read once per epoch (as any loop that logs it must).
     """
 
-    def __init__(self, epochs, seed):
+    def __init__(self, epochs, seed, device="cpu", batch_size=BATCH_SIZE):
         self.epochs = epochs
         self.seed = seed
+        self.device = torch.device(device)
+        self.batch_size = batch_size
 
     def fit(self, X, y):
         torch.manual_seed(self.seed)
-        X = torch.from_numpy(X).to(torch.float32)
-        y = torch.from_numpy(y).to(torch.float32).reshape(-1, 1)
-        self.model = model = torch_mlp(X.shape[1])
+        X = torch.from_numpy(X).to(self.device, torch.float32)
+        y = torch.from_numpy(y).to(self.device, torch.float32).reshape(-1, 1)
+        self.model = model = torch_mlp(X.shape[1]).to(self.device)
         optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, fused=True)
-        generator = torch.Generator().manual_seed(self.seed)
+        generator = torch.Generator(self.device).manual_seed(self.seed)
         n = X.shape[0]
         self.loss_curve_ = []
         for _ in range(self.epochs):
-            order = torch.randperm(n, generator=generator)
-            total = torch.zeros(())
-            for start in range(0, n, BATCH_SIZE):
-                idx = order[start : start + BATCH_SIZE]
+            order = torch.randperm(n, generator=generator, device=self.device)
+            total = torch.zeros((), device=self.device)
+            for start in range(0, n, self.batch_size):
+                idx = order[start : start + self.batch_size]
                 loss = F.mse_loss(model(X.index_select(0, idx)), y.index_select(0, idx))
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -70,7 +72,8 @@ class BareLoop:
 
     def predict(self, X):
         with torch.inference_mode():
-            return self.model(torch.from_numpy(X).to(torch.float32)).numpy().ravel()
+            X = torch.from_numpy(X).to(self.device, torch.float32)
+            return self.model(X).cpu().numpy().ravel()
 
     @property
     def epochs_run(self):
@@ -80,9 +83,11 @@ class BareLoop:
 class SkorchSystem:
     """skorch's ``NeuralNetRegressor`` with fused Adam and no train split."""
 
-    def __init__(self, epochs, seed):
+    def __init__(self, epochs, seed, device="cpu", batch_size=BATCH_SIZE):
         self.epochs = epochs
         self.seed = seed
+        self.device = device
+        self.batch_size = batch_size
 
     def fit(self, X, y):
         from skorch import NeuralNetRegressor
@@ -91,8 +96,8 @@ class SkorchSystem:
         self.net = NeuralNetRegressor(
             torch_mlp(X.shape[1]), criterion=nn.MSELoss, optimizer=torch.optim.Adam,
             optimizer__fused=True, lr=LEARNING_RATE, max_epochs=self.epochs,
-            batch_size=BATCH_SIZE, train_split=None, iterator_train__shuffle=True,
-            device="cpu", verbose=0,
+            batch_size=self.batch_size, train_split=None, iterator_train__shuffle=True,
+            device=self.device, verbose=0,
         )
         # skorch needs float32 and a 2-D target: the user converts, so it is timed.
         self.net.fit(X.astype(np.float32), y.astype(np.float32).reshape(-1, 1))
@@ -109,11 +114,13 @@ class SkorchSystem:
 class SklearnSystem:
     """scikit-learn's ``MLPRegressor`` for exactly ``epochs`` epochs (tol=0, no stopping)."""
 
-    def __init__(self, epochs, seed):
+    def __init__(self, epochs, seed, device="cpu", batch_size=BATCH_SIZE):
         from sklearn.neural_network import MLPRegressor
 
+        if str(device) != "cpu":
+            raise ValueError(f"scikit-learn's MLP runs on the CPU only, not {device!r}.")
         self.model = MLPRegressor(
-            hidden_layer_sizes=HIDDEN, solver="adam", alpha=0.0, batch_size=BATCH_SIZE,
+            hidden_layer_sizes=HIDDEN, solver="adam", alpha=0.0, batch_size=batch_size,
             learning_rate_init=LEARNING_RATE, max_iter=epochs, shuffle=True, tol=0.0,
             early_stopping=False, n_iter_no_change=np.inf, random_state=seed,
         )
@@ -146,15 +153,15 @@ class SkorchlessSystem:
     them, to show what they cost.
     """
 
-    def __init__(self, epochs, seed, defaults=False):
+    def __init__(self, epochs, seed, defaults=False, device="cpu", batch_size=BATCH_SIZE):
         from skorchless import TorchMLPRegressor
 
         params = TorchMLPRegressor().get_params()
         extra = {} if defaults else {k: v for k, v in EXTRAS_OFF.items() if k in params}
         self.model = TorchMLPRegressor(
-            hidden_layer_sizes=HIDDEN, solver="adam", batch_size=BATCH_SIZE,
+            hidden_layer_sizes=HIDDEN, solver="adam", batch_size=batch_size,
             learning_rate_init=LEARNING_RATE, max_iter=epochs, shuffle=True,
-            early_stopping=False, n_iter_no_change=np.inf, device="cpu",
+            early_stopping=False, n_iter_no_change=np.inf, device=device,
             random_state=seed, **extra,
         )
 
@@ -172,14 +179,15 @@ class SkorchlessSystem:
         return self.model.n_iter_
 
 
-def make(system, epochs, seed):
-    """Return the system named ``system``, unfitted."""
+def make(system, epochs, seed, device="cpu", batch_size=BATCH_SIZE):
+    """Return the system named ``system``, unfitted, for ``device``."""
+    kwargs = {"device": device, "batch_size": batch_size}
     if system == "bare":
-        return BareLoop(epochs, seed)
+        return BareLoop(epochs, seed, **kwargs)
     if system == "skorch":
-        return SkorchSystem(epochs, seed)
+        return SkorchSystem(epochs, seed, **kwargs)
     if system == "sklearn":
-        return SklearnSystem(epochs, seed)
+        return SklearnSystem(epochs, seed, **kwargs)
     if system in ("skorchless", DEFAULTS_SYSTEM):
-        return SkorchlessSystem(epochs, seed, defaults=system == DEFAULTS_SYSTEM)
+        return SkorchlessSystem(epochs, seed, defaults=system == DEFAULTS_SYSTEM, **kwargs)
     raise ValueError(f"Unknown system {system!r}.")
