@@ -23,11 +23,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-#: Activations whose derivative ``MLPStep`` computes from the activation's output.
-_DERIVATIVE_FROM_OUTPUT = {
-    nn.ReLU: lambda grad, h: grad.mul_(h > 0),
-    nn.Tanh: lambda grad, h: grad.mul_(1.0 - h * h),
-    nn.Sigmoid: lambda grad, h: grad.mul_(h * (1.0 - h)),
+#: Activations whose backward pass ``MLPStep`` computes from the activation's
+#: output: the gradient with respect to its input, given ``grad`` with respect
+#: to its output ``h`` -- one fused kernel each, the ones autograd uses.
+_BACKWARD_FROM_OUTPUT = {
+    nn.ReLU: lambda grad, h: torch.ops.aten.threshold_backward(grad, h, 0),
+    nn.Tanh: torch.ops.aten.tanh_backward,
+    nn.Sigmoid: torch.ops.aten.sigmoid_backward,
     nn.Identity: lambda grad, h: grad,
 }
 #: Record the training step as a CUDA graph where ``GraphedStep`` applies.
@@ -251,7 +253,7 @@ class MLPStep:
         layers = list(module)
         return (
             all(type(m) is nn.Linear and m.bias is not None for m in layers[0::2])
-            and all(type(m) in _DERIVATIVE_FROM_OUTPUT for m in layers[1::2])
+            and all(type(m) in _BACKWARD_FROM_OUTPUT for m in layers[1::2])
             and all(p.requires_grad for p in module.parameters())
         )
 
@@ -269,8 +271,8 @@ class MLPStep:
                 torch.mm(grad.t(), hidden[i], out=self.grads[2 * i])
                 torch.sum(grad, 0, out=self.grads[2 * i + 1])
                 if i > 0:
-                    grad = grad.mm(self.weights[i])
-                    _DERIVATIVE_FROM_OUTPUT[self.activations[i - 1]](grad, hidden[i])
+                    grad = _BACKWARD_FROM_OUTPUT[self.activations[i - 1]](
+                        grad.mm(self.weights[i]), hidden[i])
         self.optimizer_step()
         return loss
 
