@@ -297,7 +297,6 @@ class MLPStep:
             p.grad = None
 
 
-
 class GraphedStep:
     """An ``MLPStep`` recorded once as a CUDA graph and replayed for full batches.
 
@@ -337,11 +336,12 @@ class GraphedStep:
 
     @staticmethod
     def supports(module, optimizer):
-        """Whether ``module``'s parameters are on a CUDA device and ``optimizer`` is fused Adam."""
-        params = list(module.parameters())
+        """Whether ``module`` is on the current CUDA device and ``optimizer`` is fused Adam."""
+        device = next(module.parameters()).device
         return (
-            CUDA_GRAPHS and bool(params) and params[0].device.type == "cuda"
-            and hasattr(torch.cuda, "CUDAGraph") and _plain_fused_adam(optimizer)
+            CUDA_GRAPHS and device.type == "cuda" and hasattr(torch.cuda, "CUDAGraph")
+            and device.index in (None, torch.cuda.current_device())
+            and _plain_fused_adam(optimizer)
         )
 
     def __call__(self, X, y, weight):
