@@ -588,7 +588,8 @@ class BaseTorchMLP(PersistenceMixin, BaseEstimator):
                 accept_sparse=["csr", "csc"],
             ))
         X = self._scale_inputs(X)
-        output = predict_raw(self.module_, to_tensor(X, self.device_, name="X"))
+        # On the host: predict_raw moves one chunk at a time to the device.
+        output = predict_raw(self.module_, to_tensor(X, torch.device("cpu"), name="X"))
         output = output.cpu().numpy().astype(np.float64)
         if not np.isfinite(output).all():
             raise ValueError(

@@ -84,6 +84,8 @@ def to_tensor(array, device, dtype=torch.float32, name="X"):
     ------
     ValueError
         If a float value is not finite or does not fit in float32.
+    MemoryError
+        If the tensor does not fit in the memory of a CUDA ``device``.
 
     Examples
     --------
@@ -107,7 +109,16 @@ def to_tensor(array, device, dtype=torch.float32, name="X"):
             )
     numpy_dtype = torch.empty((), dtype=dtype).numpy().dtype
     tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=numpy_dtype))
-    return tensor.to(device, non_blocking=True)
+    try:
+        return tensor.to(device, non_blocking=True)
+    except torch.cuda.OutOfMemoryError as exc:
+        size_gb = tensor.numel() * tensor.element_size() / 2**30
+        raise MemoryError(
+            f"{name} ({' x '.join(map(str, tensor.shape))} values, {size_gb:.2f} GB as "
+            f"{str(dtype).removeprefix('torch.')}) does not fit in the free memory of "
+            f"device {str(device)!r}. Train on it in chunks with partial_fit, or use "
+            "device='cpu'."
+        ) from exc
 
 
 def split_validation(y, validation_fraction, *, stratify, random_state):

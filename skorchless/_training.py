@@ -265,6 +265,8 @@ def predict_raw(module, X, chunk_rows=None):
     ----------
     module : torch.nn.Module
     X : torch.Tensor of shape (n_samples, n_features)
+        On the module's device, or on the CPU (each chunk is then moved to the
+        module's device, so that large data need not fit there at once).
     chunk_rows : int or None
         Rows per forward pass; None picks ``CPU_CHUNK_ROWS`` on a CPU, else
         ``ACCELERATOR_CHUNK_ROWS``.
@@ -286,8 +288,9 @@ def predict_raw(module, X, chunk_rows=None):
         # rows, which rounds differently; padding keeps a row's prediction the
         # same whether it comes alone or in a batch.
         X = torch.cat([X, X[:1].expand(MIN_FORWARD_ROWS - n_rows, -1)])
+    device = next(module.parameters(), X).device
     if chunk_rows is None:
-        chunk_rows = CPU_CHUNK_ROWS if X.device.type == "cpu" else ACCELERATOR_CHUNK_ROWS
+        chunk_rows = CPU_CHUNK_ROWS if device.type == "cpu" else ACCELERATOR_CHUNK_ROWS
     bounds = [*range(0, X.shape[0], chunk_rows), X.shape[0]]
     if len(bounds) > 2 and bounds[-1] - bounds[-2] < MIN_FORWARD_ROWS:
         del bounds[-2]  # no tiny last chunk, for the same reason
@@ -295,7 +298,8 @@ def predict_raw(module, X, chunk_rows=None):
     if was_training:
         module.eval()
     try:
-        chunks = [module(X[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        chunks = [module(X[a:b].to(device, non_blocking=True))
+                  for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     finally:
         if was_training:
             module.train()

@@ -3,6 +3,7 @@
 Skipped on machines without CUDA (CI has none); run them where one is present.
 """
 
+import contextlib
 import copy
 import pickle
 
@@ -196,3 +197,37 @@ def test_the_graph_follows_the_learning_rate():
     for p, q in zip(module.parameters(), before, strict=True):
         assert torch.equal(p.detach(), q)
     step.close()
+
+
+@contextlib.contextmanager
+def _gpu_memory_limited_to(extra_bytes):
+    # This process may reserve only ``extra_bytes`` more GPU memory (a limit
+    # of torch's allocator, so tests in other processes are not starved).
+    torch.cuda.empty_cache()
+    total = torch.cuda.get_device_properties(0).total_memory
+    limit = torch.cuda.memory_reserved() + extra_bytes
+    torch.cuda.set_per_process_memory_fraction(limit / total)
+    try:
+        yield
+    finally:
+        torch.cuda.set_per_process_memory_fraction(1.0)
+
+
+def test_training_data_larger_than_the_gpu_memory_is_a_clear_error():
+    X = np.random.default_rng(0).standard_normal((1_000_000, 50))
+    reg = TorchMLPRegressor(hidden_layer_sizes=(8,), max_iter=1, device="cuda")
+    with _gpu_memory_limited_to(64 * 2**20), pytest.raises(
+        MemoryError, match="X .* does not fit in the free memory of device"
+    ):
+        reg.fit(X, X[:, 0])
+
+
+def test_predict_needs_gpu_memory_for_one_chunk_only():
+    X = np.random.default_rng(0).standard_normal((1_000_000, 50))
+    reg = TorchMLPRegressor(hidden_layer_sizes=(8,), max_iter=1, device="cuda",
+                            random_state=0).fit(X[:2000], X[:2000, 0])
+    expected = reg.predict(X[:1000])
+    with _gpu_memory_limited_to(128 * 2**20):  # X on the GPU would take 200 MB
+        prediction = reg.predict(X)
+    assert prediction.shape == (1_000_000,)
+    np.testing.assert_allclose(prediction[:1000], expected, rtol=1e-5, atol=1e-6)

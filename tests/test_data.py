@@ -67,6 +67,26 @@ def test_to_tensor_rejects_non_finite_values(bad):
 
 
 # ------------------------------------------------------------- split_validation
+def test_to_tensor_turns_device_out_of_memory_into_a_clear_error(monkeypatch):
+    def out_of_memory(self, *args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(torch.Tensor, "to", out_of_memory)
+    with pytest.raises(MemoryError, match=r"X \(1000 x 50 values, 0.00 GB as float32\) "
+                       r"does not fit in the free memory of device 'cuda:0'.*partial_fit"):
+        to_tensor(np.zeros((1000, 50)), torch.device("cuda", 0), name="X")
+
+
+def test_predict_works_in_chunks_from_host_memory(fast):
+    # predict converts X on the host and moves one chunk at a time to the device.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(10_000, 3))
+    reg = TorchMLPRegressor(**fast).fit(X[:200], X[:200, 0])
+    whole = reg.predict(X)
+    np.testing.assert_array_equal(whole[:5000], reg.predict(X[:5000]))
+    np.testing.assert_array_equal(whole[5000:], reg.predict(X[5000:]))
+
+
 def test_split_is_a_seeded_partition():
     y = np.arange(50) % 3
     train, valid = split_validation(y, 0.2, stratify=False, random_state=1)
