@@ -139,6 +139,7 @@ def train(
     >>> X = torch.randn(64, 2, generator=g)
     >>> data = TensorData(X, X.sum(1, keepdim=True))
     >>> net = torch.nn.Linear(2, 1)
+    >>> _ = torch.nn.init.zeros_(net.weight), torch.nn.init.zeros_(net.bias)
     >>> opt = torch.optim.Adam(net.parameters(), lr=0.1)
     >>> result = train(
     ...     net, data, None,
