@@ -4,6 +4,8 @@ Every kind of bad input gets a scikit-learn style ValueError/TypeError that
 names the problem, from ``fit`` as from ``predict``; never a torch error.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -36,12 +38,22 @@ def test_resolve_device_rejects_what_is_not_a_device(device):
 
 
 # -------------------------------------------------------------------- to_tensor
-@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.uint8, bool])
-def test_to_tensor_casts_any_numeric_dtype_to_float32(dtype):
-    array = np.arange(6).reshape(2, 3).astype(dtype)
-    tensor = to_tensor(array, CPU)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, np.int64, np.int8,
+                                   np.uint8, np.uint16, np.uint64, bool, ">f8", "<i4"])
+@pytest.mark.parametrize("writeable", [True, False])
+def test_to_tensor_casts_any_numeric_dtype_to_float32(dtype, writeable):
+    array = (np.arange(6).reshape(2, 3) * 1.37).astype(dtype)
+    array.flags.writeable = writeable
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "non-writable array" warning from torch
+        tensor = to_tensor(array, CPU)
     assert tensor.dtype == torch.float32 and tensor.is_contiguous()
     np.testing.assert_array_equal(tensor.numpy(), array.astype(np.float32))
+
+
+def test_to_tensor_rounds_as_numpy_does():
+    array = np.random.default_rng(0).standard_normal((1000, 7)) * 1e3
+    np.testing.assert_array_equal(to_tensor(array, CPU).numpy(), array.astype(np.float32))
 
 
 def test_to_tensor_keeps_integer_targets_integer():
@@ -68,8 +80,12 @@ def test_to_tensor_rejects_non_finite_values(bad):
 
 # ------------------------------------------------------------- split_validation
 def test_to_tensor_turns_device_out_of_memory_into_a_clear_error(monkeypatch):
+    to = torch.Tensor.to
+
     def out_of_memory(self, *args, **kwargs):
-        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        if isinstance(args[0], torch.device) and args[0].type == "cuda":
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return to(self, *args, **kwargs)
 
     monkeypatch.setattr(torch.Tensor, "to", out_of_memory)
     with pytest.raises(MemoryError, match=r"X \(1000 x 50 values, 0.00 GB as float32\) "
