@@ -139,8 +139,9 @@ def resolve_n_bins(n_bins, n_samples, n_features):
         fewer than 4 per feature). None: no bins.
     n_samples : int
         Training rows.
-    n_features : int
-        Numeric features.
+    n_features : int or callable
+        Numeric features, or a function that counts them, called only when
+        ``"auto"`` needs the count (counting may be costly).
 
     Returns
     -------
@@ -158,7 +159,11 @@ def resolve_n_bins(n_bins, n_samples, n_features):
         return 0
     if n_bins != "auto":
         return int(n_bins)
-    if n_samples < AUTO_BINS_MIN_SAMPLES or n_features == 0:
+    if n_samples < AUTO_BINS_MIN_SAMPLES:
+        return 0
+    if callable(n_features):
+        n_features = n_features()
+    if n_features == 0:
         return 0
     bins = min(AUTO_BINS, AUTO_BINS_MAX_COLUMNS // n_features)
     return bins if bins >= 4 else 0
@@ -305,10 +310,7 @@ def fit_input_transformer(X, input_scaling, n_bins, categorical):
     (StandardScaler(), 3)
     """
     numeric = X.drop(columns=categorical) if categorical else X
-    n_continuous = numeric.shape[1]  # the distinct values matter only for "auto"
-    if n_bins == "auto" and len(X) >= AUTO_BINS_MIN_SAMPLES:
-        n_continuous = _n_continuous(numeric)
-    bins = resolve_n_bins(n_bins, len(X), n_continuous)
+    bins = resolve_n_bins(n_bins, len(X), lambda: _n_continuous(numeric))
     if categorical:
         transformer = make_frame_encoder(X.columns, categorical, input_scaling, bins).fit(X)
         return transformer, transformer.transform(X.iloc[:1]).shape[1]

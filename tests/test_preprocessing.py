@@ -243,3 +243,13 @@ def test_n_bins_sets_the_width_of_the_first_layer():
     binned = TorchMLPRegressor(n_bins=8, **params).fit(X, y)
     assert binned.module_[0].in_features == 3 + 2 * 8  # the binary column gets no bins
     assert np.isfinite(binned.predict(X)).all()
+
+
+def test_resolve_n_bins_counts_features_only_when_auto_needs_them():
+    def count():
+        raise AssertionError("the features were counted")
+
+    assert resolve_n_bins(None, 10**6, count) == 0
+    assert resolve_n_bins(16, 10**6, count) == 16
+    assert resolve_n_bins("auto", AUTO_BINS_MIN_SAMPLES - 1, count) == 0
+    assert resolve_n_bins("auto", AUTO_BINS_MIN_SAMPLES, lambda: 3) == AUTO_BINS
