@@ -242,8 +242,14 @@ class MLPStep:
         self.activations = [type(a) for a in layers[1::2]]
         self.params = [p for pair in zip(self.weights, self.biases, strict=True) for p in pair]
         self.grads = [torch.zeros_like(p) for p in self.params]
+        self._attach_grads()
+
+    def _attach_grads(self):
+        # The parameters hold the buffers as ``.grad``, which the optimizer
+        # reads; a callback between epochs may have cleared them (zero_grad).
         for p, g in zip(self.params, self.grads, strict=True):
-            p.grad = g
+            if p.grad is not g:
+                p.grad = g
 
     @staticmethod
     def supports(module):
@@ -273,6 +279,7 @@ class MLPStep:
                 if i > 0:
                     grad = _BACKWARD_FROM_OUTPUT[self.activations[i - 1]](
                         grad.mm(self.weights[i]), hidden[i])
+        self._attach_grads()
         self.optimizer_step()
         return loss
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from sklearn.datasets import make_classification, make_regression
 
-from skorchless import TorchMLPClassifier, TorchMLPRegressor
+from skorchless import Callback, TorchMLPClassifier, TorchMLPRegressor
 from skorchless._backprop import (
     AutogradStep,
     MLPStep,
@@ -133,6 +133,24 @@ def test_no_gradient_buffers_are_left_after_fit():
     X, y = make_regression(n_samples=50, n_features=3, random_state=0)
     reg = TorchMLPRegressor(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X, y)
     assert all(p.grad is None for p in reg.module_.parameters())
+
+
+def test_a_callback_that_clears_the_gradients_does_not_break_training():
+    # The step and its gradient buffers live for the whole fit; a callback
+    # may call zero_grad() (set_to_none) on the module between epochs.
+    class ClearGradients(Callback):
+        estimator = None
+
+        def on_epoch_end(self, state):
+            self.estimator.module_.zero_grad()
+
+    X, y = make_regression(n_samples=100, n_features=3, random_state=0)
+    params = dict(hidden_layer_sizes=(8,), max_iter=4, early_stopping=False, random_state=0)
+    callback = ClearGradients()
+    cleared = callback.estimator = TorchMLPRegressor(callbacks=[callback], **params)
+    cleared.fit(X, y)
+    plain = TorchMLPRegressor(**params).fit(X, y)
+    np.testing.assert_array_equal(cleared.loss_curve_, plain.loss_curve_)
 
 
 def test_fit_inside_no_grad_trains_as_outside():
