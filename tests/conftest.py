@@ -33,3 +33,19 @@ def classification_data():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(60, 3))
     return X, (X[:, 0] + X[:, 1] > 0).astype(int)
+
+
+@pytest.fixture
+def fit_before_and_after(monkeypatch):
+    """``fit(make_estimator, X, y, switch, **fit_params)``: fit, then fit again.
+
+    ``switch`` is ``(target, name, value)``: between the fits,
+    ``target.name`` is set to ``value`` (undone after the test). Returns the
+    two fitted estimators, the first fitted as the code stands.
+    """
+    def fit(make_estimator, X, y, switch, **fit_params):
+        before = make_estimator().fit(X, y, **fit_params)
+        monkeypatch.setattr(*switch)
+        return before, make_estimator().fit(X, y, **fit_params)
+
+    return fit

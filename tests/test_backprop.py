@@ -99,31 +99,28 @@ def test_dropout_modules_are_not_plain():
     assert not MLPStep.supports(module)
 
 
-def _train_both(make_estimator, X, y, monkeypatch, **fit_params):
-    fast = make_estimator().fit(X, y, **fit_params)
-    monkeypatch.setattr(MLPStep, "supports", staticmethod(lambda module: False))
-    slow = make_estimator().fit(X, y, **fit_params)
-    return fast, slow
+#: Turns the hand-written step off: every module takes the autograd step.
+AUTOGRAD_ONLY = (MLPStep, "supports", staticmethod(lambda module: False))
 
 
-def test_regressor_trains_as_with_autograd(monkeypatch):
+def test_regressor_trains_as_with_autograd(fit_before_and_after):
     X, y = make_regression(n_samples=300, n_features=5, noise=1.0, random_state=0)
-    fast, slow = _train_both(
+    fast, slow = fit_before_and_after(
         lambda: TorchMLPRegressor(hidden_layer_sizes=(16, 16), max_iter=3,
                                   early_stopping=False, random_state=0),
-        X, y, monkeypatch,
+        X, y, AUTOGRAD_ONLY,
     )
     np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-4)
     np.testing.assert_allclose(fast.predict(X), slow.predict(X), rtol=1e-3, atol=1e-3)
 
 
-def test_classifier_trains_as_with_autograd(monkeypatch):
+def test_classifier_trains_as_with_autograd(fit_before_and_after):
     X, y = make_classification(n_samples=300, n_classes=3, n_informative=4,
                                random_state=0)
-    fast, slow = _train_both(
+    fast, slow = fit_before_and_after(
         lambda: TorchMLPClassifier(hidden_layer_sizes=(16,), activation="tanh",
                                    max_iter=3, early_stopping=False, random_state=0),
-        X, y, monkeypatch, sample_weight=np.linspace(0.5, 2.0, len(y)),
+        X, y, AUTOGRAD_ONLY, sample_weight=np.linspace(0.5, 2.0, len(y)),
     )
     np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-4)
     np.testing.assert_allclose(fast.predict_proba(X), slow.predict_proba(X), atol=1e-4)

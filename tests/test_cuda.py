@@ -146,11 +146,8 @@ def test_training_steps_never_wait_for_the_gpu(graphs, monkeypatch):
     assert torch.isfinite(total).item()
 
 
-def _fit_with_and_without_graphs(make_estimator, X, y, monkeypatch, **fit_params):
-    graphed = make_estimator().fit(X, y, **fit_params)
-    monkeypatch.setattr(_backprop, "CUDA_GRAPHS", False)
-    eager = make_estimator().fit(X, y, **fit_params)
-    return graphed, eager
+#: Turns the CUDA graphs off: eager steps throughout.
+NO_GRAPHS = (_backprop, "CUDA_GRAPHS", False)
 
 
 @pytest.mark.parametrize("params", [
@@ -158,25 +155,25 @@ def _fit_with_and_without_graphs(make_estimator, X, y, monkeypatch, **fit_params
     {"learning_rate": "invscaling", "shuffle": False, "loss": "huber"},
     {"solver": "adamw", "alpha": 0.01, "ema_decay": None, "batch_size": 100},
 ])
-def test_regressor_trains_the_same_with_cuda_graphs(params, monkeypatch):
+def test_regressor_trains_the_same_with_cuda_graphs(params, fit_before_and_after):
     X, y = make_regression(n_samples=1234, n_features=6, noise=3.0, random_state=0)
-    graphed, eager = _fit_with_and_without_graphs(
+    graphed, eager = fit_before_and_after(
         lambda: TorchMLPRegressor(hidden_layer_sizes=(32, 16), max_iter=15, device="cuda",
                                   random_state=0, **params),
-        X, y, monkeypatch, sample_weight=np.linspace(0.5, 2.0, len(y)),
+        X, y, NO_GRAPHS, sample_weight=np.linspace(0.5, 2.0, len(y)),
     )
     assert graphed.n_iter_ == eager.n_iter_
     np.testing.assert_allclose(graphed.loss_curve_, eager.loss_curve_, rtol=1e-4)
     np.testing.assert_allclose(graphed.predict(X), eager.predict(X), rtol=1e-3, atol=1e-3)
 
 
-def test_classifier_trains_the_same_with_cuda_graphs(monkeypatch):
+def test_classifier_trains_the_same_with_cuda_graphs(fit_before_and_after):
     X, y = make_classification(n_samples=1500, n_classes=3, n_informative=5,
                                random_state=0)
-    graphed, eager = _fit_with_and_without_graphs(
+    graphed, eager = fit_before_and_after(
         lambda: TorchMLPClassifier(hidden_layer_sizes=(32,), max_iter=10, device="cuda",
                                    label_smoothing=0.1, random_state=0),
-        X, y, monkeypatch,
+        X, y, NO_GRAPHS,
     )
     np.testing.assert_allclose(graphed.loss_curve_, eager.loss_curve_, rtol=1e-4)
     np.testing.assert_allclose(graphed.predict_proba(X), eager.predict_proba(X), atol=1e-4)
