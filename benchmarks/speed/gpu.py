@@ -18,7 +18,6 @@ Writes ``gpu.md`` and ``gpu.csv`` into ``--out`` (default: ``results/``).
 """
 
 import argparse
-import statistics
 import sys
 import time
 import warnings
@@ -34,6 +33,7 @@ sys.path.insert(0, str(HERE))
 
 import data  # noqa: E402
 import systems  # noqa: E402
+from worker import _median_time  # noqa: E402
 
 
 class BareGraphLoop(systems.BareLoop):
@@ -139,14 +139,10 @@ def measure(system, X, y, epochs, device, batch_size, predict_rows):
     if model.epochs_run != epochs:
         raise RuntimeError(f"{system} ran {model.epochs_run} epochs instead of {epochs}.")
     X_pred = X[:predict_rows]
-    model.predict(X_pred)
-    times = []
-    for _ in range(3):
-        start = time.perf_counter()
-        model.predict(X_pred)
-        times.append(time.perf_counter() - start)
+    model.predict(X_pred)  # warm-up
+    predict_s = _median_time(lambda: model.predict(X_pred), 3)
     return {"fit_s": fit_s, "epoch_s": fit_s / epochs, "train_rows_per_s": len(X) * epochs / fit_s,
-            "predict_rows_per_s": len(X_pred) / statistics.median(times),
+            "predict_rows_per_s": len(X_pred) / predict_s,
             "gpu_peak_mb": torch.cuda.max_memory_allocated() / 2**20}
 
 
