@@ -5,16 +5,15 @@ an internal validation split, early stopping and restore of the best weights,
 behind the ``fit`` / ``predict`` interface of scikit-learn.
 """
 
-from ._callbacks import Callback, EarlyStopping, EpochLogger, EpochState
 from ._classifier import TorchMLPClassifier
 from ._display import LossCurveDisplay
-from ._onnx import export_onnx
-from ._persistence import InconsistentVersionWarning
+from ._engine.callbacks import Callback, EarlyStopping, EpochLogger, EpochState
+from ._export.onnx import export_onnx
+from ._persistence.pickling import InconsistentVersionWarning
+from ._persistence.safe_format import load, save
 from ._progress import ProgressBar
 from ._regressor import TorchMLPRegressor
-from ._serialization import load, save
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "Callback",

@@ -1,21 +1,13 @@
-"""TorchMLPClassifier: label encoding, classes_, cross-entropy, probabilities."""
+"""TorchMLPClassifier: its parameters, its documentation and its target object."""
 
 from numbers import Real
 
 import numpy as np
-import pandas as pd
-from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin
-from sklearn.metrics import accuracy_score
-from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils._available_if import available_if
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._backprop import binary_cross_entropy, cross_entropy
 from ._base import BaseTorchMLP
+from ._compat import Interval, StrOptions, available_if, fit_context
+from ._targets import ClassificationTarget
 
 
 class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
@@ -116,7 +108,8 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         ``"auto"`` uses CUDA when available, else the CPU; or ``"cpu"``,
         ``"cuda"``, ``"cuda:N"``.
     callbacks : list of Callback or None, default=None
-        Objects whose hooks the training loop calls every epoch.
+        Objects whose hooks the training loop calls every epoch; one whose
+        ``on_epoch_end`` returns True stops training. See ``Callback``.
 
     Attributes
     ----------
@@ -163,7 +156,6 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
-    _is_classification_task = True
 
     def __init__(
         self,
@@ -235,6 +227,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         self.label_smoothing = label_smoothing
 
     @available_if(BaseTorchMLP._check_solver)
+    @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the model with one epoch over ``X, y``.
 
@@ -251,7 +244,6 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         -------
         self : object
         """
-        self._validate_params()
         if not hasattr(self, "classes_"):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
@@ -260,7 +252,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
                 f"`classes={classes!r}` is not the same as on the first call to "
                 f"partial_fit, which was {self.classes_!r}."
             )
-        return self._partial_fit(X, y, sample_weight, classes=classes)
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def predict(self, X):
         """Predict class labels.
@@ -274,12 +266,8 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
             Labels from ``classes_``; a 0/1 indicator matrix for multilabel.
         """
-        output = self._raw_predict(X)
-        if self._multilabel:
-            return (output > 0).astype(int)
-        if output.shape[1] == 1:
-            return self.classes_[(output[:, 0] > 0).astype(int)]
-        return self.classes_[output.argmax(axis=1)]
+        output = self._raw_predict(X)  # checks that the model is fitted
+        return self._target.decode(output)
 
     def predict_proba(self, X):
         """Predict class probabilities.
@@ -294,7 +282,8 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
             Rows sum to 1, except for multilabel, where each column is the
             probability of its label.
         """
-        return self._probabilities(self._raw_predict(X))
+        output = self._raw_predict(X)  # checks that the model is fitted
+        return self._target.proba(output)
 
     def predict_log_proba(self, X):
         """Predict the logarithm of the class probabilities.
@@ -309,106 +298,8 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         """
         return np.log(self.predict_proba(X))
 
-    def _probabilities(self, output):
-        if self._multilabel:
-            return expit(output)
-        if output.shape[1] == 1:
-            p = expit(output[:, 0])
-            return np.column_stack([1.0 - p, p])
-        return softmax(output, axis=1)
-
-    # -- hooks of BaseTorchMLP
-    def _encode_targets(self, y, *, first_pass, classes=None):
-        y = np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy()
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        if y.dtype == object:
-            if pd.isna(y).any():
-                raise ValueError("Input y contains missing values (None or NaN).")
-            kinds = {"string" if isinstance(v, str) else "number" for v in y.ravel()}
-            if len(kinds) > 1:
-                raise TypeError(
-                    "y mixes string and numeric labels; labels must be all strings "
-                    "or all numbers."
-                )
-            if kinds == {"number"}:
-                y = np.array(y.tolist())  # object array of numbers or bools: a numeric dtype
-        check_classification_targets(y)
-        target_type = type_of_target(y)
-        if target_type not in ("binary", "multiclass", "multilabel-indicator"):
-            raise ValueError(
-                f"TorchMLPClassifier does not support {target_type} targets; y must "
-                "be 1-D labels or a 2-D 0/1 multilabel indicator matrix."
-            )
-        if first_pass:
-            binarizer = LabelBinarizer().fit(y if classes is None else classes)
-            if len(binarizer.classes_) < 2:
-                raise ValueError(
-                    "TorchMLPClassifier needs samples of at least 2 classes in y; got "
-                    f"only one class: {binarizer.classes_[0]!r}."
-                )
-            self._label_binarizer = binarizer
-            self.classes_ = binarizer.classes_
-            self._multilabel = binarizer.y_type_ == "multilabel-indicator"
-        else:
-            check_is_fitted(self, "classes_")
-        if not first_pass or classes is not None:
-            self._check_known_labels(y)
-        if self._multilabel:
-            return self._label_binarizer.transform(y).astype(np.float32)
-        return np.searchsorted(self.classes_, y).astype(np.int64)
-
-    def _check_known_labels(self, y):
-        if self._multilabel != (type_of_target(y) == "multilabel-indicator") or (
-            self._multilabel and y.shape[1] != len(self.classes_)
-        ):
-            raise ValueError("y has a different kind of target than the fitted model.")
-        if not self._multilabel:
-            unknown = np.setdiff1d(np.unique(y), self.classes_)
-            if len(unknown):
-                raise ValueError(
-                    f"y contains labels not seen in the first fit: {unknown!r}; the "
-                    f"model knows {self.classes_!r}."
-                )
-
-    def _n_outputs_of(self, y):
-        n_classes = len(self.classes_)
-        return 1 if n_classes == 2 and not self._multilabel else n_classes
-
-    @property
-    def _n_network_outputs(self):
-        return self.n_outputs_
-
-    def _output_activation(self):
-        return "softmax" if self.n_outputs_ > 1 and not self._multilabel else "logistic"
-
-    def _extra_sample_weight(self, y):
-        if self.class_weight is None:
-            return None
-        if self._multilabel:
-            raise ValueError("class_weight is not supported for multilabel targets.")
-        return compute_sample_weight(self.class_weight, self.classes_[y])
-
-    def _fit_target_scaler(self, y, sample_weight):
-        pass
-
-    def _scale_targets(self, y):
-        return y
-
-    def _loss_function(self):
-        if self.n_outputs_ > 1 and not self._multilabel:
-            return cross_entropy(self.label_smoothing)
-        return binary_cross_entropy(self.label_smoothing, self._multilabel)
-
-    def _validation_score(self, output, y_valid, sample_weight):
-        output = output.detach().cpu().numpy()
-        if self._multilabel:
-            y_pred = (output > 0).astype(np.float32)
-        elif output.shape[1] == 1:
-            y_pred = (output[:, 0] > 0).astype(np.int64)
-        else:
-            y_pred = output.argmax(axis=1)
-        return float(accuracy_score(y_valid, y_pred, sample_weight=sample_weight))
+    def _make_target(self):
+        return ClassificationTarget(self.class_weight, self.label_smoothing)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -3,8 +3,8 @@
 import math
 
 import numpy as np
+from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
-from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_is_fitted
 
 
@@ -117,7 +117,7 @@ class LossCurveDisplay:
         >>> display.ax_.get_yscale(), len(display.ax_.get_lines())
         ('log', 3)
         """
-        check_matplotlib_support(f"{type(self).__name__}.plot")
+        _check_matplotlib(f"{type(self).__name__}.plot")
         import matplotlib.pyplot as plt
         from matplotlib.ticker import MaxNLocator
 
@@ -201,7 +201,7 @@ class LossCurveDisplay:
         >>> display.ax_.get_ylabel()
         'Loss (cross-entropy)'
         """
-        check_matplotlib_support(f"{cls.__name__}.from_estimator")
+        _check_matplotlib(f"{cls.__name__}.from_estimator")
         model = estimator[-1] if isinstance(estimator, Pipeline) else estimator
         check_is_fitted(model)
         if not hasattr(model, "history_"):
@@ -241,7 +241,17 @@ def _check_positive(losses):
 
 
 def _loss_name(model):
-    if getattr(model, "_is_classification_task", False):
+    if is_classifier(model):
         return "cross-entropy"
     loss = getattr(model, "loss", None)
     return None if loss is None else f"{loss}, scaled target"
+
+
+def _check_matplotlib(caller):
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            f"{caller} requires matplotlib. You can install matplotlib with "
+            "`pip install matplotlib` (or `pip install skorchless[plot]`)."
+        ) from exc

@@ -12,7 +12,7 @@ import sys
 
 from tqdm.auto import tqdm
 
-from ._callbacks import Callback
+from ._engine.callbacks import Callback
 
 
 class ProgressBar(Callback):

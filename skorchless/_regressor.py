@@ -1,27 +1,13 @@
-"""TorchMLPRegressor: regression losses, target scaling, predictions."""
+"""TorchMLPRegressor: its parameters, its documentation and its target object."""
 
 from numbers import Real
 
-import numpy as np
-import torch.nn.functional as F
 from sklearn.base import RegressorMixin
-from sklearn.metrics import r2_score
-from sklearn.utils._available_if import available_if
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import column_or_1d
 
-from ._backprop import squared_error
 from ._base import BaseTorchMLP
-from ._data import FLOAT32_MAX
-
-#: loss name -> ``f(huber_delta)`` returning the per-sample loss.
-_LOSSES = {
-    "squared_error": lambda delta: squared_error,  # with its gradient in closed form
-    "absolute_error": lambda delta: lambda out, y: (out - y).abs().mean(1),
-    "huber": lambda delta: lambda out, y: F.huber_loss(
-        out, y, reduction="none", delta=delta).mean(1),
-    "poisson": lambda delta: lambda out, y: (out.exp() - y * out).mean(1),
-}
+from ._compat import Interval, StrOptions, available_if, fit_context
+from ._engine.losses import REGRESSION_LOSSES
+from ._targets import RegressionTarget
 
 
 class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
@@ -148,7 +134,8 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         ``"auto"`` uses CUDA when available, else the CPU; or ``"cpu"``,
         ``"cuda"``, ``"cuda:N"``.
     callbacks : list of Callback or None, default=None
-        Objects whose hooks the training loop calls every epoch.
+        Objects whose hooks the training loop calls every epoch; one whose
+        ``on_epoch_end`` returns True stops training. See ``Callback``.
 
     Attributes
     ----------
@@ -159,7 +146,8 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
     out_activation_ : str
         ``"identity"``, or ``"exp"`` for the Poisson loss.
     n_iter_ : int
-        Epochs run by the last call of ``fit`` or ``partial_fit``.
+        Epochs run by the last call of ``fit`` or ``partial_fit`` (1 after a
+        ``partial_fit``, as in scikit-learn); ``len(history_)`` counts them all.
     t_ : int
         Training samples seen over the estimator's life.
     loss_ : float
@@ -183,8 +171,9 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
     do_early_stopping_ : bool
         Whether a validation set was used.
     stop_reason_ : str
-        ``"no_improvement"``, ``"max_iter"``, ``"max_fun"``, ``"diverged"`` or
-        ``"interrupted"``.
+        ``"no_improvement"``, ``"max_iter"``, ``"callback"`` (a callback's
+        ``on_epoch_end`` returned True), ``"diverged"`` or ``"interrupted"``;
+        for ``"lbfgs"`` also ``"max_fun"`` and ``"converged"``.
     history_ : list of dict
         Per epoch: ``epoch``, ``train_loss``, ``valid_loss``, ``valid_score``,
         ``learning_rate``, ``seconds``, ``is_best``.
@@ -215,10 +204,9 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
 
     _parameter_constraints: dict = {
         **BaseTorchMLP._parameter_constraints,
-        "loss": [StrOptions(set(_LOSSES))],
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
         "huber_delta": [Interval(Real, 0, None, closed="neither")],
     }
-    _is_classification_task = False
 
     def __init__(
         self,
@@ -290,6 +278,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         self.huber_delta = huber_delta
 
     @available_if(BaseTorchMLP._check_solver)
+    @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over ``X, y``.
 
@@ -306,8 +295,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         -------
         self : object
         """
-        self._validate_params()
-        return self._partial_fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
         """Predict with the fitted network.
@@ -321,75 +309,8 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             1-D when the model has one output.
         """
-        y = self._unscale(self._raw_predict(X))
-        return y.ravel() if self.n_outputs_ == 1 else y
+        output = self._raw_predict(X)  # checks that the model is fitted
+        return self._target.decode(output)
 
-    # -- hooks of BaseTorchMLP
-    def _encode_targets(self, y, *, first_pass, classes=None):
-        y = np.asarray(y, dtype=np.float64)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        if y.size and np.abs(y).max() > FLOAT32_MAX:
-            raise ValueError(
-                f"y contains values larger than float32 can hold (max |y| = "
-                f"{np.abs(y).max():.3g}); rescale it first."
-            )
-        if self.loss == "poisson" and (y < 0).any():
-            raise ValueError("loss='poisson' requires non-negative y; got negative values.")
-        if first_pass:  # set here, so that y_val is checked against y
-            self.n_outputs_ = self._n_outputs_of(y)
-        elif self._n_outputs_of(y) != self.n_outputs_:
-            raise ValueError(
-                f"y has {self._n_outputs_of(y)} output(s) but the model was fitted "
-                f"with {self.n_outputs_}."
-            )
-        return y
-
-    @staticmethod
-    def _n_outputs_of(y):
-        return 1 if y.ndim == 1 else y.shape[1]
-
-    @property
-    def _n_network_outputs(self):
-        return self.n_outputs_
-
-    def _output_activation(self):
-        return "exp" if self.loss == "poisson" else "identity"
-
-    def _extra_sample_weight(self, y):
-        return None
-
-    def _fit_target_scaler(self, y, sample_weight):
-        Y = y.reshape(len(y), -1)
-        if self.loss == "poisson":
-            mean = np.average(Y, axis=0, weights=sample_weight)
-            if not (mean > 0).all():
-                raise ValueError("loss='poisson' requires y with a positive mean.")
-            self._y_center, self._y_scale = np.zeros_like(mean), mean
-            return
-        center = np.average(Y, axis=0, weights=sample_weight)
-        # The deviations are divided by their largest value before squaring, so
-        # that neither huge nor tiny targets overflow or underflow.
-        spread = np.abs(Y - center).max(axis=0)
-        spread = np.where(spread > 0, spread, 1.0)
-        std = spread * np.sqrt(
-            np.average(((Y - center) / spread) ** 2, axis=0, weights=sample_weight)
-        )
-        self._y_center = center
-        self._y_scale = np.where((std > 0) & (std > 1e-12 * np.abs(center)), std, 1.0)
-
-    def _scale_targets(self, y):
-        return (y.reshape(len(y), -1) - self._y_center) / self._y_scale
-
-    def _unscale(self, output):
-        if self.loss == "poisson":  # in log space, so that it cannot overflow
-            return np.exp(np.minimum(output + np.log(self._y_scale), 709.0))
-        return output * self._y_scale + self._y_center
-
-    def _loss_function(self):
-        return _LOSSES[self.loss](self.huber_delta)
-
-    def _validation_score(self, output, y_valid, sample_weight):
-        y_pred = self._unscale(output.detach().cpu().numpy().astype(np.float64))
-        return float(r2_score(y_valid.reshape(len(y_valid), -1), y_pred,
-                              sample_weight=sample_weight))
+    def _make_target(self):
+        return RegressionTarget(self.loss, self.huber_delta)

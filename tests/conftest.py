@@ -49,3 +49,9 @@ def fit_before_and_after(monkeypatch):
         return before, make_estimator().fit(X, y, **fit_params)
 
     return fit
+
+
+@pytest.fixture
+def global_random_seed():
+    """The seed scikit-learn's own tests take (its default, 42); see sklearn_mlp/."""
+    return 42

@@ -6,10 +6,10 @@ import torch
 from sklearn.datasets import make_regression
 
 from skorchless import TorchMLPClassifier, TorchMLPRegressor
-from skorchless._averaging import WARMUP, WeightAverage
-from skorchless._callbacks import EarlyStopping
-from skorchless._schedules import LearningRateSchedule
-from skorchless._training import TensorData, train
+from skorchless._engine.averaging import WARMUP, WeightAverage
+from skorchless._engine.callbacks import EarlyStopping
+from skorchless._engine.loop import TensorData, train
+from skorchless._engine.schedules import LearningRateSchedule
 
 
 def test_average_follows_the_warmed_up_exponential_formula():

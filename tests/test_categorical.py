@@ -134,7 +134,7 @@ def test_the_encoder_is_fitted_on_the_training_rows_only():
     X_val["city"] = "Incheon"  # only in the validation rows
     reg = TorchMLPRegressor(max_iter=5, device="cpu", random_state=0, hidden_layer_sizes=(8,))
     reg.fit(X, y, X_val=X_val, y_val=y[:30])
-    encoder = reg._input_scaler
+    encoder = reg._inputs.transformer_
     assert isinstance(encoder, ColumnTransformer)
     one_hot = encoder.named_transformers_["categorical"]
     assert "Incheon" not in one_hot.categories_[0]
@@ -154,7 +154,7 @@ def test_numeric_frames_keep_the_numeric_path():
     X, y = _houses()
     from_frame = _fit(TorchMLPRegressor, X[["size"]], y)
     from_array = _fit(TorchMLPRegressor, X[["size"]].to_numpy(), y)
-    assert not isinstance(from_frame._input_scaler, ColumnTransformer)
+    assert not isinstance(from_frame._inputs.transformer_, ColumnTransformer)
     np.testing.assert_array_equal(from_frame.predict(X[["size"]]),
                                   from_array.predict(X[["size"]].to_numpy()))
 
@@ -170,14 +170,14 @@ def test_pickle_round_trip(Estimator):
 def test_warm_start_and_partial_fit_reuse_the_encoder():
     X, y = _houses()
     reg = _fit(TorchMLPRegressor, X, y, warm_start=True)
-    encoder = reg._input_scaler
+    encoder = reg._inputs.transformer_
     reg.fit(X.iloc[:50], y[:50])
-    assert reg._input_scaler is encoder
+    assert reg._inputs.transformer_ is encoder
     reg = TorchMLPRegressor(hidden_layer_sizes=(8,), device="cpu", random_state=0)
     reg.partial_fit(X, y)
-    encoder = reg._input_scaler
+    encoder = reg._inputs.transformer_
     reg.partial_fit(X.iloc[:10], y[:10])
-    assert reg._input_scaler is encoder and reg.n_iter_ == 2
+    assert reg._inputs.transformer_ is encoder and len(reg.history_) == 2
 
 
 def test_refit_on_arrays_forgets_the_frame():

@@ -285,3 +285,28 @@ def test_console_script_reports_usage_errors():
     assert usage.returncode == 2
     assert usage.stderr.startswith("usage: skorchless train")
     assert "the following arguments are required: --target" in usage.stderr
+
+
+def test_unset_options_take_the_estimators_defaults():
+    # The command line trains the estimator users get in Python, not another one.
+    from skorchless import TorchMLPRegressor
+    from skorchless._cli import _estimator_params, _parser
+
+    args = _parser().parse_args(["train", "data.csv", "--target", "y"])
+    assert _estimator_params(args) == {"device": "auto"}
+    assert TorchMLPRegressor(**_estimator_params(args)).get_params() == \
+        TorchMLPRegressor().get_params()
+    given = _parser().parse_args(["train", "data.csv", "--target", "y",
+                                  "--learning-rate-init", "0.01"])
+    assert _estimator_params(given)["learning_rate_init"] == 0.01
+    help_text = skorchless("train", "--help").stdout
+    assert f"(default: {TorchMLPRegressor().learning_rate_init})" in " ".join(help_text.split())
+
+
+def test_every_stop_reason_has_a_sentence_in_the_report():
+    from skorchless._cli.report import _STOP_REASONS
+
+    documented = {"no_improvement", "max_iter", "max_fun", "converged", "callback",
+                  "diverged", "interrupted"}
+    assert set(_STOP_REASONS) == documented
+

@@ -12,16 +12,13 @@ import pytest
 import torch
 from sklearn.datasets import make_classification, make_regression
 
-from skorchless import TorchMLPClassifier, TorchMLPRegressor, _backprop
-from skorchless._backprop import (
-    GraphedStep,
-    MLPStep,
-    make_step,
-    optimizer_step,
-    squared_error,
-)
-from skorchless._network import build_mlp
-from skorchless._training import TensorData, _batch
+from skorchless import TorchMLPClassifier, TorchMLPRegressor
+from skorchless._engine import step as _backprop
+from skorchless._engine.loop import TensorData, _batch
+from skorchless._engine.losses import squared_error
+from skorchless._engine.network import build_mlp
+from skorchless._engine.optim import optimizer_step
+from skorchless._engine.step import GraphedStep, MLPStep, make_step
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 

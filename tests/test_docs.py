@@ -33,6 +33,7 @@ def test_api_reference_lists_every_public_name():
     assert listed - public == set(), "docs/api.rst lists names that are not public"
 
 
+@pytest.mark.slow
 def test_docs_build_without_warnings(tmp_path):
     pytest.importorskip("sphinx")
     source = tmp_path / "docs"

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from skorchless._network import ACTIVATIONS, SeededDropout, build_mlp, linear_layers
+from skorchless._engine.network import ACTIVATIONS, SeededDropout, build_mlp, linear_layers
 
 
 def _build(sizes=(5, 4), seed=0, **kwargs):

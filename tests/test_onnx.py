@@ -124,7 +124,8 @@ def small_regressor(diabetes):
 
 def test_unknown_input_preprocessing_is_refused(small_regressor, tmp_path):
     reg = copy.deepcopy(small_regressor)
-    reg._input_scaler = QuantileTransformer(n_quantiles=10).fit(np.arange(20.0).reshape(-1, 1))
+    quantiles = QuantileTransformer(n_quantiles=10).fit(np.arange(20.0).reshape(-1, 1))
+    reg._inputs.transformer_ = quantiles
     with pytest.raises(NotImplementedError, match="cannot translate.*QuantileTransformer"):
         export_onnx(reg, tmp_path / "model.onnx")
 

@@ -15,8 +15,8 @@ from skorchless import (
     InconsistentVersionWarning,
     TorchMLPClassifier,
     TorchMLPRegressor,
-    _persistence,
 )
+from skorchless._persistence import pickling
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -92,7 +92,7 @@ def test_version_mismatch_warns(fast, monkeypatch):
     est, X, _ = _fitted(TorchMLPClassifier, fast)
     data = pickle.dumps(est)
     version = skorchless.__version__
-    monkeypatch.setattr(skorchless, "__version__", "999.0")
+    monkeypatch.setattr(pickling, "__version__", "999.0")
     with pytest.warns(InconsistentVersionWarning,
                       match=r"TorchMLPClassifier saved by skorchless 0\.\S+ with "
                             r"skorchless 999\.0") as record:
@@ -121,7 +121,7 @@ def test_module_on_another_device_is_pickled_on_the_cpu(fast, monkeypatch):
         return original_to(module, *args, **kwargs)
 
     # Pretend the network lives on a GPU: __getstate__ must pickle a CPU copy.
-    monkeypatch.setattr(_persistence, "_device_of", lambda module: torch.device("cuda", 0))
+    monkeypatch.setattr(pickling, "_device_of", lambda module: torch.device("cuda", 0))
     monkeypatch.setattr(torch.nn.Module, "to", recording_to)
     state = est.__getstate__()
     monkeypatch.undo()

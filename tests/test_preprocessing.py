@@ -8,20 +8,30 @@ from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import StandardScaler
 
 from skorchless import TorchMLPClassifier, TorchMLPRegressor
-from skorchless._preprocessing import (
+from skorchless._inputs import (
     AUTO_BINS,
     AUTO_BINS_MAX_COLUMNS,
     AUTO_BINS_MIN_SAMPLES,
     MAX_CATEGORIES,
-    PiecewiseLinearEncoder,
+    InputEncoder,
     categorical_columns,
-    fit_input_transformer,
     make_frame_encoder,
-    make_input_scaler,
     resolve_n_bins,
-    smooth_clip,
-    validate_frame,
 )
+from skorchless._preprocessing import PiecewiseLinearEncoder, make_input_scaler, smooth_clip
+
+
+def fit_input_transformer(X, input_scaling, n_bins):
+    # The fitted encoding of ``X`` and its width, as the estimators fit it.
+    encoder = InputEncoder(input_scaling, n_bins)
+    X, _ = encoder.validate(BaseEstimator(), X, reset=True)
+    encoder.fit_transform(X)
+    return encoder.transformer_, encoder.n_columns_
+
+
+def validate_frame(estimator, X, y="no_validation", *, reset, y_numeric=False, encoder=None):
+    encoder = encoder or InputEncoder(None, None)
+    return encoder.validate(estimator, X, y, reset=reset, y_numeric=y_numeric)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -103,10 +113,10 @@ def test_auto_bins_count_only_continuous_features():
     rng = np.random.RandomState(0)
     n = AUTO_BINS_MIN_SAMPLES
     X = np.column_stack([rng.normal(size=n), rng.randint(0, 2, n), rng.randint(0, 2, n)])
-    transformer, n_inputs = fit_input_transformer(X, "robust", "auto", [])
+    transformer, n_inputs = fit_input_transformer(X, "robust", "auto")
     assert n_inputs == 3 + AUTO_BINS
     assert transformer.transform(X).shape == (n, n_inputs)
-    assert fit_input_transformer(X[:100], "robust", "auto", [])[1] == 3
+    assert fit_input_transformer(X[:100], "robust", "auto")[1] == 3
 
 
 # ---------------------------------------------------------- categorical_columns
@@ -136,7 +146,7 @@ def _frame():
 
 def test_frame_encoder_scales_numbers_and_one_hot_encodes_categories():
     X = _frame()
-    encoder, n_inputs = fit_input_transformer(X, "robust", None, ["colour"])
+    encoder, n_inputs = fit_input_transformer(X, "robust", None)
     assert isinstance(encoder, ColumnTransformer)
     out = encoder.transform(X)
     assert out.shape == (5, n_inputs) == (5, 1 + 4)  # x; blue, green, red, missing
@@ -146,7 +156,7 @@ def test_frame_encoder_scales_numbers_and_one_hot_encodes_categories():
 
 
 def test_frame_encoder_encodes_unseen_categories_as_zeros():
-    encoder, _ = fit_input_transformer(_frame(), None, None, ["colour"])
+    encoder, _ = fit_input_transformer(_frame(), None, None)
     new = pd.DataFrame({"x": [1.0], "colour": ["purple"]})
     np.testing.assert_array_equal(encoder.transform(new), [[1.0, 0, 0, 0, 0]])
 
@@ -163,9 +173,9 @@ def test_frame_encoder_caps_the_columns_of_a_high_cardinality_feature():
 
 
 def test_numeric_input_keeps_its_width():
-    scaler, n_inputs = fit_input_transformer(np.ones((4, 3)), "standard", "auto", [])
+    scaler, n_inputs = fit_input_transformer(np.ones((4, 3)), "standard", "auto")
     assert isinstance(scaler, StandardScaler) and n_inputs == 3
-    assert fit_input_transformer(np.ones((4, 3)), None, "auto", []) == (None, 3)
+    assert fit_input_transformer(np.ones((4, 3)), None, "auto") == (None, 3)
 
 
 # -------------------------------------------------------------- validate_frame
@@ -177,26 +187,25 @@ def test_validate_frame_turns_every_categorical_dtype_into_strings():
         "mixed": pd.Series(["a", 3, None], dtype=object),
         "string": pd.array(["a", pd.NA, "b"], "string"),
     })
-    columns = categorical_columns(X)
-    out, _ = validate_frame(BaseEstimator(), X, reset=True, categorical=columns)
+    out, _ = validate_frame(BaseEstimator(), X, reset=True)
     assert out["category"].tolist()[:2] == ["1", "2"] and pd.isna(out["category"][2])
     assert out["bool"].tolist() == ["True", "False", "True"]
     assert out["mixed"].tolist()[:2] == ["a", "3"] and pd.isna(out["mixed"][2])
     assert pd.isna(out["string"][1])
     assert X["bool"].dtype == bool  # the caller's frame is left alone
     # the prepared frame encodes without error, missing values as a category
-    encoder, _ = fit_input_transformer(out, None, None, columns)
-    assert np.isfinite(encoder.transform(out)).all()
+    encoder = InputEncoder(None, None)
+    encoder.validate(BaseEstimator(), X, reset=True)
+    assert np.isfinite(encoder.fit_transform(out)).all()
 
 
 def test_validate_frame_sets_and_checks_feature_names():
-    est = BaseEstimator()
-    validate_frame(est, _frame(), reset=True, categorical=["colour"])
+    est, encoder = BaseEstimator(), InputEncoder(None, None)
+    validate_frame(est, _frame(), reset=True, encoder=encoder)
     assert est.n_features_in_ == 2
     assert list(est.feature_names_in_) == ["x", "colour"]
     with pytest.raises(ValueError, match="Feature names unseen at fit time"):
-        validate_frame(est, _frame().rename(columns={"x": "z"}), reset=False,
-                       categorical=["colour"])
+        validate_frame(est, _frame().rename(columns={"x": "z"}), reset=False, encoder=encoder)
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -207,22 +216,20 @@ def test_validate_frame_rejects_missing_numbers(bad, message):
     X = _frame()
     X.loc[0, "x"] = bad
     with pytest.raises(ValueError, match=message):
-        validate_frame(BaseEstimator(), X, reset=True, categorical=["colour"])
+        validate_frame(BaseEstimator(), X, reset=True)
 
 
 def test_validate_frame_checks_y():
     with pytest.raises(ValueError, match="Input y contains NaN"):
         validate_frame(BaseEstimator(), _frame(), [1.0, np.nan, 2, 3, 4], reset=True,
-                       categorical=["colour"], y_numeric=True)
+                       y_numeric=True)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
-        validate_frame(BaseEstimator(), _frame(), [1.0, 2.0], reset=True,
-                       categorical=["colour"])
+        validate_frame(BaseEstimator(), _frame(), [1.0, 2.0], reset=True)
 
 
 def test_validate_frame_rejects_an_empty_frame():
     with pytest.raises(ValueError, match="0 sample"):
-        validate_frame(BaseEstimator(), _frame().iloc[:0], reset=True,
-                       categorical=["colour"])
+        validate_frame(BaseEstimator(), _frame().iloc[:0], reset=True)
 
 
 # ------------------------------------------------------------ through the estimators

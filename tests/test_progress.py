@@ -10,9 +10,9 @@ import pytest
 from sklearn.datasets import make_regression
 from sklearn.model_selection import GridSearchCV
 
-from skorchless import EpochState, ProgressBar, TorchMLPRegressor, _progress
+from skorchless import EpochState, ProgressBar, TorchMLPRegressor, _base
+from skorchless._engine.loop import TrainResult
 from skorchless._progress import progress_bar_visible
-from skorchless._training import TrainResult
 
 FAST = {"hidden_layer_sizes": (8,), "max_iter": 60, "learning_rate_init": 0.05,
         "n_iter_no_change": 3, "early_stopping": True, "random_state": 0, "device": "cpu"}
@@ -25,7 +25,8 @@ def data():
 
 
 def _bar_visible(monkeypatch, visible):
-    monkeypatch.setattr(_progress, "progress_bar_visible", lambda stream=None: visible)
+    # where the estimators look it up
+    monkeypatch.setattr(_base, "progress_bar_visible", lambda stream=None: visible)
 
 
 def test_silent_by_default(data, capsys):

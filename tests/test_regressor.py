@@ -281,7 +281,8 @@ def test_partial_fit_runs_one_epoch_per_call(regression_data, fast):
         warnings.simplefilter("error", ConvergenceWarning)
         for call in range(1, 31):
             reg.partial_fit(X, y)
-            assert reg.n_iter_ == call and reg.t_ == 60 * call
+            # as in scikit-learn, n_iter_ counts the epochs of the last call
+            assert reg.n_iter_ == 1 and len(reg.history_) == call and reg.t_ == 60 * call
     assert not reg.do_early_stopping_ and reg.validation_scores_ is None
     assert reg.loss_curve_[-1] < 0.5 * reg.loss_curve_[0]
 
@@ -301,7 +302,9 @@ def test_lbfgs(regression_data):
                             device="cpu", random_state=0).fit(X, y)
     assert not reg.do_early_stopping_
     assert reg.score(X, y) > 0.95
-    assert 1 <= reg.n_iter_ <= 200
+    # one row of the history per L-BFGS iteration; it converged before the budget
+    assert reg.stop_reason_ == "converged" and 1 < reg.n_iter_ < 200
+    assert len(reg.loss_curve_) == reg.n_iter_ and reg.t_ == len(X) * reg.n_iter_
 
 
 def test_sgd_invscaling_lowers_the_learning_rate(regression_data, fast):
@@ -310,6 +313,19 @@ def test_sgd_invscaling_lowers_the_learning_rate(regression_data, fast):
                learning_rate_init=0.1, max_iter=4)
     rates = [h["learning_rate"] for h in reg.history_]
     assert rates[0] == 0.1 and all(a > b for a, b in zip(rates, rates[1:], strict=False))
+
+
+def test_partial_fit_keeps_decaying_an_invscaling_rate(regression_data, fast):
+    # As scikit-learn's optimizer does: the rate follows the samples seen over
+    # all the calls, lr_init / (t + 1) ** power_t, instead of restarting each call.
+    X, y = regression_data
+    reg = TorchMLPRegressor(**fast, solver="sgd", learning_rate="invscaling",
+                            learning_rate_init=0.1)
+    for _ in range(4):
+        reg.partial_fit(X, y)
+    rates = [h["learning_rate"] for h in reg.history_]
+    expected = [0.1] + [0.1 / (len(X) * call + 1) ** 0.5 for call in range(1, 4)]
+    np.testing.assert_allclose(rates, expected)
 
 
 # -------------------------------------------------- warnings, verbose, attributes

@@ -121,12 +121,23 @@ def _send_sigint(est):
     signal.raise_signal(signal.SIGINT)  # as Ctrl-C in a terminal does
 
 
+@pytest.fixture
+def default_sigint_handler():
+    # A background job of a non-interactive shell starts with SIGINT ignored;
+    # Ctrl-C reaches Python as KeyboardInterrupt only under the default handler.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 @pytest.mark.parametrize("action", [_interrupt, _send_sigint], ids=["raise", "SIGINT"])
 def test_ctrl_c_keeps_a_usable_model_with_the_best_weights_then_reraises(
-        Estimator, action, fast):
-    if action is _send_sigint and threading.current_thread() is not threading.main_thread():
-        pytest.skip("signals reach the main thread only")
+        Estimator, action, fast, request):
+    if action is _send_sigint:
+        if threading.current_thread() is not threading.main_thread():
+            pytest.skip("signals reach the main thread only")
+        request.getfixturevalue("default_sigint_handler")
     X, y = _data(Estimator)
     est = Estimator(**{**fast, "max_iter": 50, "learning_rate_init": 0.05})
     recorder = WeightRecorder(est, at=4, action=action)

@@ -9,7 +9,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from skorchless import TorchMLPClassifier, TorchMLPRegressor
-from skorchless._schedules import LearningRateSchedule
+from skorchless._engine.schedules import LearningRateSchedule
 
 
 def _optimizer(lr=0.1):
@@ -19,7 +19,7 @@ def _optimizer(lr=0.1):
 def _rates(schedule, epochs):
     rates = [schedule.lr]
     for _ in range(epochs - 1):
-        schedule.epoch_end(samples_seen=0)
+        schedule.epoch_end(n_samples=0)
         rates.append(schedule.lr)
     return rates
 
@@ -44,8 +44,11 @@ def test_cosine_does_not_react_to_a_plateau():
 
 def test_invscaling_and_constant_are_unchanged():
     schedule = LearningRateSchedule(_optimizer(), "invscaling", 0.1, 0.5)
-    schedule.epoch_end(samples_seen=99)
+    schedule.epoch_end(n_samples=99)
     assert schedule.lr == pytest.approx(0.1 / 10)
+    schedule.epoch_end(n_samples=300)  # counts on: 399 samples seen
+    assert schedule.lr == pytest.approx(0.1 / 20)
+    assert LearningRateSchedule(_optimizer(), "invscaling", 0.1, 0.5, samples_seen=99).lr == 0.1
     constant = LearningRateSchedule(_optimizer(), "constant", 0.1, 0.5)
     assert _rates(constant, 3) == [0.1] * 3
 

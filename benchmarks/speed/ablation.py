@@ -7,7 +7,7 @@
 Every variant trains the diamonds network (26 -> 256 -> 256 -> 1, Adam, batch
 256) in one process; the variants run interleaved, each round in a new order,
 and the table reports the median (and best) seconds per epoch, wall and CPU,
-and the ratio to the reference ``shipped`` -- ``skorchless._training.train``
+and the ratio to the reference ``shipped`` -- ``skorchless._engine.loop.train``
 itself. Each other variant changes one thing in a copy of the same batch step.
 Then ``predict_raw`` throughput for several chunk sizes, and the cost of
 ``torch.compile``.
@@ -31,15 +31,15 @@ from cpuload import Meter, quiet_time  # noqa: E402
 from data import diamonds  # noqa: E402
 from systems import BATCH_SIZE, HIDDEN, LEARNING_RATE, torch_mlp  # noqa: E402
 
-from skorchless._backprop import squared_error  # noqa: E402
-from skorchless._callbacks import EarlyStopping  # noqa: E402
-from skorchless._schedules import LearningRateSchedule  # noqa: E402
-from skorchless._training import TensorData, predict_raw, train  # noqa: E402
+from skorchless._engine.callbacks import EarlyStopping  # noqa: E402
+from skorchless._engine.loop import TensorData, predict_raw, train  # noqa: E402
+from skorchless._engine.losses import squared_error  # noqa: E402
+from skorchless._engine.schedules import LearningRateSchedule  # noqa: E402
 
 # Variant -> changes from the lab loop, which makes the shipped choices but steps
 # through autograd (loss.backward()) where the shipped loop back-propagates by hand.
 VARIANTS = {
-    "shipped": {},  # skorchless._training.train itself
+    "shipped": {},  # skorchless._engine.loop.train itself
     "lab loop: autograd backward": {},
     "per-batch .item() (host sync)": {"sync": True},
     "total += loss * n (2 kernels)": {"accumulate": "mul"},

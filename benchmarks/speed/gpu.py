@@ -105,7 +105,7 @@ class EagerSkorchless(systems.SkorchlessSystem):
     """skorchless with its CUDA graphs turned off: what the graphs save."""
 
     def fit(self, X, y):
-        from skorchless import _backprop
+        from skorchless._engine import step as _backprop
 
         _backprop.CUDA_GRAPHS = False
         try:

@@ -100,10 +100,10 @@ def valid_task(dataset, epochs, seed=0):
 
     Fits skorchless with an explicit validation set of 10 % of the rows (the
     default ``validation_fraction``); the loop's validation step
-    (``skorchless._training._validate``: forward pass, loss, score) is wrapped
+    (``skorchless._engine.loop._validate``: forward pass, loss, score) is wrapped
     with a timer.
     """
-    import skorchless._training as training
+    import skorchless._engine.loop as training
 
     X, y = data.load(dataset)
     n_valid = X.shape[0] // 10

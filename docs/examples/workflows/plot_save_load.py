@@ -9,7 +9,7 @@ ways:
 
 * with ``joblib`` (or ``pickle``), like any scikit-learn estimator or
   pipeline;
-* with ``est.save(path)`` and :func:`skorchless.load`, a format without
+* with :func:`skorchless.save` and :func:`skorchless.load`, a format without
   pickle -- the weights in a safetensors file, everything else as JSON in
   its header -- that runs no code when it is loaded.
 
@@ -59,11 +59,11 @@ print(f"history kept: {len(restored.history_)} epochs")
 #
 # The safe format
 # ---------------
-# ``save`` writes one file; :func:`skorchless.load` reads it, creating only
+# :func:`skorchless.save` writes one file; :func:`skorchless.load` reads it, creating only
 # skorchless estimators and the scikit-learn objects they are made of, and
 # checks a digest of the content, so a truncated or edited file is refused
 # instead of being loaded wrong.
-clf.save(folder / "wine.safetensors")
+skorchless.save(clf, folder / "wine.safetensors")
 loaded = skorchless.load(folder / "wine.safetensors")
 
 print("same probabilities:",

@@ -21,9 +21,10 @@ from sklearn import metrics
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from ._display import LossCurveDisplay
-from ._progress import progress_bar_visible
-from ._tabular import DataError, make_model_pipeline, split_columns, target_column
+from .._display import LossCurveDisplay
+from .._progress import progress_bar_visible
+from .._version import __version__
+from .tables import DataError, make_model_pipeline, split_columns, target_column
 
 #: Estimator parameters of ``train`` that differ from the estimators' own defaults.
 ESTIMATOR_DEFAULTS = {"early_stopping": True}
@@ -76,7 +77,7 @@ def train_report(frame, target, output, *, task="auto", drop=(), test_size=0.2,
     --------
     >>> import tempfile
     >>> from sklearn.datasets import load_diabetes
-    >>> from skorchless._report import train_report
+    >>> from skorchless._cli.report import train_report
     >>> frame = load_diabetes(as_frame=True).frame
     >>> summary = train_report(
     ...     frame, "target", tempfile.mkdtemp(), plots=False,
@@ -125,7 +126,7 @@ def train_report(frame, target, output, *, task="auto", drop=(), test_size=0.2,
                  "validation_fraction_of_train": estimator.validation_fraction},
         "features": {"numeric": list(map(str, numeric)),
                      "categorical": list(map(str, categorical)),
-                     "encoded_width": int(estimator.n_features_in_)},
+                     "encoded_width": int(estimator._inputs.n_columns_)},
         "test_scores": scores,
         "training": _training_facts(estimator, fit_seconds),
         "estimator": {"class": type(estimator).__name__, "params": estimator.get_params()},
@@ -189,8 +190,6 @@ def _training_facts(estimator, fit_seconds):
 
 
 def _versions():
-    from . import __version__
-
     return {"skorchless": __version__, "torch": torch.__version__,
             "scikit-learn": sklearn.__version__, "pandas": pd.__version__,
             "python": sys.version.split()[0]}
@@ -260,6 +259,9 @@ def _save_plots(output, task, model, y_test, y_pred, target):
 _STOP_REASONS = {
     "no_improvement": "no improvement of the validation loss for {patience} epochs",
     "max_iter": "reached --max-iter ({max_iter} epochs) while still improving",
+    "max_fun": "reached the most loss evaluations of L-BFGS (max_fun)",
+    "converged": "converged (the gradient fell below tol)",
+    "callback": "a callback stopped training",
     "diverged": "the loss became NaN or infinite",
     "interrupted": "interrupted",
 }

@@ -32,7 +32,7 @@ class WeightAverage:
     Examples
     --------
     >>> import torch
-    >>> from skorchless._averaging import WeightAverage
+    >>> from skorchless._engine.averaging import WeightAverage
     >>> net = torch.nn.Linear(1, 1, bias=False)
     >>> average = WeightAverage(net, decay=0.5)
     >>> with torch.no_grad():

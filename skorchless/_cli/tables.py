@@ -2,8 +2,8 @@
 
 What ``skorchless train`` and ``skorchless predict`` need to turn a CSV file
 into the input of a scikit-learn pipeline, and that pipeline: median-imputed
-numeric columns and one-hot encoded other columns before a
-``TorchMLPRegressor`` or ``TorchMLPClassifier``. Every problem with the data
+numeric columns before a ``TorchMLPRegressor`` or ``TorchMLPClassifier``,
+which encodes the other columns itself. Every problem with the data
 raises a ``DataError`` whose message fits on one line.
 """
 
@@ -11,11 +11,10 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+from sklearn.pipeline import Pipeline
 
-from ._classifier import TorchMLPClassifier
-from ._regressor import TorchMLPRegressor
+from .._classifier import TorchMLPClassifier
+from .._regressor import TorchMLPRegressor
 
 #: A numeric target with at most this many distinct integer values is a class label.
 MAX_CLASSES_AUTO = 10
@@ -49,14 +48,14 @@ def read_csv(path, sep=","):
     Examples
     --------
     >>> import os, tempfile
-    >>> from skorchless._tabular import read_csv
+    >>> from skorchless._cli.tables import read_csv
     >>> path = os.path.join(tempfile.mkdtemp(), "empty.csv")
     >>> with open(path, "w") as file:
     ...     print("a,b", file=file)
     >>> read_csv(path)
     Traceback (most recent call last):
     ...
-    skorchless._tabular.DataError: ...empty.csv has a header but no data rows
+    skorchless._cli.tables.DataError: ...empty.csv has a header but no data rows
     """
     try:
         frame = pd.read_csv(path, sep=sep)
@@ -105,33 +104,6 @@ def _is_numeric(series):
 def _as_text(series):
     """Return the values of a column as strings, missing ones as NaN."""
     return series.astype(str).astype(object).where(series.notna(), np.nan)
-
-
-def as_text(X):
-    """Return the columns of ``X`` as text, for one-hot encoding.
-
-    The first step of the categorical columns in the pipelines of
-    ``skorchless train``: booleans and numbers in a column of labels become
-    their text, so that a model loaded with ``joblib.load`` encodes the frame
-    ``pandas.read_csv`` gives the same way whatever dtypes pandas infers.
-
-    Parameters
-    ----------
-    X : pandas.DataFrame or array-like of shape (n_samples, n_columns)
-
-    Returns
-    -------
-    text : pandas.DataFrame of object dtype
-        Strings, and NaN where a value is missing.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from skorchless._tabular import as_text
-    >>> as_text(pd.DataFrame({"garden": [True, None], "code": [3, 4]})).values.tolist()
-    [['True', '3'], [nan, '4']]
-    """
-    return pd.DataFrame(X).apply(_as_text)
 
 
 def split_columns(X):
@@ -211,19 +183,17 @@ def detect_task(y):
 
 
 def make_model_pipeline(task, numeric, categorical, params):
-    """Return the unfitted pipeline: column preprocessing, then the estimator of ``task``.
+    """Return the unfitted pipeline: missing numbers filled, then the estimator of ``task``.
 
     Numeric columns get their missing values filled with the median; the
-    categorical ones are read as text and one-hot encoded, a missing value
-    being a category of its own and a category unseen in training all zeros.
+    other columns pass through as they are, and the estimator encodes them
+    as it encodes any DataFrame (``InputEncoder``: one-hot, a missing value a
+    category of its own).
     """
-    columns = ColumnTransformer([
-        ("numeric", SimpleImputer(strategy="median"), numeric),
-        ("categorical", make_pipeline(
-            FunctionTransformer(as_text, feature_names_out="one-to-one"),
-            OneHotEncoder(handle_unknown="ignore"),
-        ), categorical),
-    ])
+    columns = ColumnTransformer(
+        [("numeric", SimpleImputer(strategy="median"), numeric)],
+        remainder="passthrough", verbose_feature_names_out=False,
+    ).set_output(transform="pandas")
     if task == "classification":
         params = {name: value for name, value in params.items() if name != "loss"}
         estimator = TorchMLPClassifier(**params)

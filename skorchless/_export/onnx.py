@@ -19,8 +19,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, RobustScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from ._network import linear_layers
-from ._preprocessing import PiecewiseLinearEncoder, smooth_clip
+from .._engine.network import linear_layers
+from .._preprocessing import PiecewiseLinearEncoder, smooth_clip
 
 _INPUT_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -114,7 +114,7 @@ class _ExportModule(torch.nn.Module):
         _check_numeric_input(estimator)
         self.input_steps = torch.nn.ModuleList(_input_steps(estimator))
         self.network = copy.deepcopy(estimator.module_).to("cpu").float().eval()
-        self.head = _output_head(estimator)
+        self.head = estimator._target.torch_head()
         self.output_names = self.head.output_names
 
     def forward(self, X):
@@ -168,10 +168,10 @@ class _PiecewiseLinear(torch.nn.Module):
 
 def _check_numeric_input(estimator):
     name = type(estimator).__name__
-    categorical = list(getattr(estimator, "_categorical_columns", None) or [])
+    categorical = estimator._inputs.categorical_
     n_inputs = linear_layers(estimator.module_)[0].in_features
     if categorical:
-        which = f" ({', '.join(map(str, categorical))})" if categorical else ""
+        which = f" ({', '.join(map(str, categorical))})"
         raise NotImplementedError(
             f"{name} encodes categorical columns{which} inside the estimator, turning "
             f"its {estimator.n_features_in_} input columns into {n_inputs}; export_onnx "
@@ -182,7 +182,7 @@ def _check_numeric_input(estimator):
 
 
 def _input_steps(estimator):
-    scaler = getattr(estimator, "_input_scaler", None)
+    scaler = estimator._inputs.transformer_
     if scaler is None:
         return []
     transformers = [step for _, step in scaler.steps] if isinstance(scaler, Pipeline) else [
@@ -211,58 +211,6 @@ def _float64(values, n_features, fill):
     if values is None:  # with_centering=False / with_scaling=False
         return torch.full((n_features,), fill, dtype=torch.float64)
     return torch.as_tensor(values, dtype=torch.float64).clone()
-
-
-def _output_head(estimator):
-    if getattr(estimator, "_is_classification_task", False):
-        if estimator._multilabel:
-            return _MultilabelHead()
-        if estimator.n_outputs_ == 1:
-            return _BinaryHead()
-        return _MulticlassHead()
-    return _RegressionHead(
-        estimator._y_center, estimator._y_scale,
-        exp=estimator.out_activation_ == "exp", ravel=estimator.n_outputs_ == 1,
-    )
-
-
-class _RegressionHead(torch.nn.Module):
-    output_names = ["prediction"]
-
-    def __init__(self, center, scale, *, exp, ravel):
-        super().__init__()
-        self.register_buffer("center", torch.as_tensor(center, dtype=torch.float64).clone())
-        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float64).clone())
-        self.exp = exp
-        self.ravel = ravel
-
-    def forward(self, output):
-        if self.exp:
-            output = torch.exp(output.clamp(max=700.0))
-        y = output * self.scale + self.center
-        return y[:, 0] if self.ravel else y
-
-
-class _BinaryHead(torch.nn.Module):
-    output_names = ["class_index", "probabilities"]
-
-    def forward(self, output):
-        p = torch.sigmoid(output[:, 0])
-        return (output[:, 0] > 0).to(torch.int64), torch.stack([1.0 - p, p], dim=1)
-
-
-class _MulticlassHead(torch.nn.Module):
-    output_names = ["class_index", "probabilities"]
-
-    def forward(self, output):
-        return output.argmax(dim=1), torch.softmax(output, dim=1)
-
-
-class _MultilabelHead(torch.nn.Module):
-    output_names = ["indicator", "probabilities"]
-
-    def forward(self, output):
-        return (output > 0).to(torch.int64), torch.sigmoid(output)
 
 
 @contextlib.contextmanager

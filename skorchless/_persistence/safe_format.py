@@ -4,14 +4,13 @@ A saved model is one safetensors file. Its tensors are the network's
 ``state_dict``; its header metadata holds, under ``"skorchless"``, a JSON
 document with the format version, the library versions, the estimator's class
 and parameters, the layer sizes of the network and every other fitted
-attribute, and under ``"sha256"`` a digest of that document and the tensors.
+attribute (encoded by ``codec``), and under ``"sha256"`` a digest of that
+document and the tensors.
 
-Loading parses JSON and raw tensor buffers only. It instantiates only the
-classes of ``_allowed_classes`` and calls only the functions of
-``_ALLOWED_FUNCTIONS`` -- it never imports a name read from the file -- so
-loading a file runs no code from it. Values are encoded with explicit tags
-(``{"__ndarray__": ...}``, ``{"__tuple__": ...}``, ...), so that every fitted
-attribute comes back with its type, dtype and shape.
+Loading parses JSON and raw tensor buffers only and restores only the classes
+and functions ``codec`` allows, so loading a file runs no code from it.
+Format 1 (skorchless 0.1) is read too: its fitted state is upgraded
+(``upgrade``).
 
 The digest detects a truncated or corrupted file and an edit of the document
 or the weights made without recomputing it; it is not a signature, so it does
@@ -21,7 +20,6 @@ not prove who wrote the file.
 import hashlib
 import json
 import os
-import types
 import uuid
 import warnings
 from pathlib import Path
@@ -35,61 +33,23 @@ from safetensors.torch import save as save_tensors
 from sklearn.exceptions import InconsistentVersionWarning as SklearnVersionWarning
 from sklearn.utils.validation import check_is_fitted
 
-from ._network import build_mlp, linear_layers
-from ._persistence import _TRANSIENT, InconsistentVersionWarning, _loading_device
-from ._preprocessing import PiecewiseLinearEncoder, smooth_clip
+from .._classifier import TorchMLPClassifier
+from .._engine.network import build_mlp, linear_layers
+from .._regressor import TorchMLPRegressor
+from .._version import __version__
+from .codec import decode, encode, set_attribute
+from .pickling import TRANSIENT, InconsistentVersionWarning, loading_device
+from .upgrade import upgrade_fitted
 
-#: Version of the file layout; a file of another version is refused.
-FORMAT_VERSION = 1
+#: Version of the file layout written; ``READ_VERSIONS`` are the ones read.
+FORMAT_VERSION = 2
+READ_VERSIONS = (1, 2)
 _METADATA_KEY = "skorchless"
 _DIGEST_KEY = "sha256"
 # Attributes stored by other means than the JSON codec.
-_NOT_IN_DOCUMENT = (*_TRANSIENT, "module_", "device_")
-_ALLOWED_FUNCTIONS = {
-    "skorchless._preprocessing.smooth_clip": smooth_clip,
-    "numpy.log1p": np.log1p,
-    "numpy.expm1": np.expm1,
-}
-_ESTIMATORS = ("skorchless.TorchMLPRegressor", "skorchless.TorchMLPClassifier")
-_BUILTIN_TYPES = {"bool": bool, "int": int, "float": float, "str": str, "object": object}
-_ARRAY_KINDS = "biufUO"
-_FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, np.ufunc)
-
-
-def _allowed_classes():
-    """Return ``{public name: class}`` of the objects a file may contain."""
-    from sklearn.compose import ColumnTransformer, make_column_selector
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import (
-        FunctionTransformer,
-        LabelBinarizer,
-        MaxAbsScaler,
-        MinMaxScaler,
-        OneHotEncoder,
-        OrdinalEncoder,
-        QuantileTransformer,
-        RobustScaler,
-        StandardScaler,
-    )
-
-    from ._classifier import TorchMLPClassifier
-    from ._regressor import TorchMLPRegressor
-
-    classes = {
-        "sklearn.compose": [ColumnTransformer, make_column_selector],
-        "sklearn.impute": [SimpleImputer],
-        "sklearn.pipeline": [Pipeline],
-        "sklearn.preprocessing": [
-            FunctionTransformer, LabelBinarizer, MaxAbsScaler, MinMaxScaler,
-            OneHotEncoder, OrdinalEncoder, QuantileTransformer, RobustScaler,
-            StandardScaler,
-        ],
-        "skorchless": [TorchMLPClassifier, TorchMLPRegressor],
-        "skorchless._preprocessing": [PiecewiseLinearEncoder],
-    }
-    return {f"{module}.{cls.__name__}": cls for module, group in classes.items()
-            for cls in group}
+_NOT_IN_DOCUMENT = (*TRANSIENT, "module_", "device_")
+_ESTIMATORS = {"skorchless.TorchMLPRegressor": TorchMLPRegressor,
+               "skorchless.TorchMLPClassifier": TorchMLPClassifier}
 
 
 # ------------------------------------------------------------------- saving
@@ -154,11 +114,9 @@ def save(estimator, path):
 
 
 def _to_bytes(estimator):
-    from . import __version__
-
     check_is_fitted(estimator, "module_")
-    name = _class_name(estimator)
-    if name not in _ESTIMATORS:
+    name = next((key for key, cls in _ESTIMATORS.items() if type(estimator) is cls), None)
+    if name is None:
         raise ValueError(
             f"skorchless.save stores TorchMLPRegressor and TorchMLPClassifier; got "
             f"{type(estimator).__qualname__}. Use pickle or joblib for subclasses."
@@ -176,9 +134,9 @@ def _to_bytes(estimator):
             "numpy": np.__version__,
         },
         "class": name,
-        "params": {key: _encode(value, f"parameter {key!r}") for key, value in params.items()},
+        "params": {key: encode(value, f"parameter {key!r}") for key, value in params.items()},
         "network": network,
-        "fitted": {key: _encode(value, f"attribute {key!r}") for key, value in fitted.items()},
+        "fitted": {key: encode(value, f"attribute {key!r}") for key, value in fitted.items()},
     }
     text = json.dumps(document)
     tensors = {key: value.detach().to("cpu").contiguous()
@@ -222,87 +180,6 @@ def _digest(text, tensors):
         sha.update(f"{key}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
         sha.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
     return sha.hexdigest()
-
-
-def _class_name(obj):
-    for name, cls in _allowed_classes().items():
-        if type(obj) is cls:
-            return name
-    return None
-
-
-def _encode(value, where):
-    """Return ``value`` as JSON-ready data with type tags; raise if unsupported."""
-    if value is None or (
-        isinstance(value, (bool, int, float, str)) and not isinstance(value, np.generic)
-    ):
-        return value
-    if isinstance(value, list):
-        return [_encode(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, tuple):
-        return {"__tuple__": [_encode(v, f"{where}[{i}]") for i, v in enumerate(value)]}
-    if isinstance(value, dict):
-        return {"__dict__": [[_encode(k, f"{where} key"), _encode(v, f"{where}[{k!r}]")]
-                             for k, v in value.items()]}
-    if isinstance(value, np.ndarray):
-        return {"__ndarray__": _encode_array(value, where)}
-    if isinstance(value, np.generic) and value.dtype.kind in "biufU":
-        return {"__scalar__": [value.dtype.str, value.item()]}
-    if isinstance(value, np.dtype) and value.kind in _ARRAY_KINDS:
-        return {"__dtype__": value.str}
-    if isinstance(value, type):
-        return {"__type__": _encode_type(value, where)}
-    if isinstance(value, slice):
-        return {"__slice__": [_encode(v, where) for v in (value.start, value.stop, value.step)]}
-    if isinstance(value, torch.device):
-        return {"__device__": str(value)}
-    if isinstance(value, np.random.RandomState):
-        return {"__random_state__": _encode(value.get_state(legacy=True), where)}
-    if isinstance(value, _FUNCTION_TYPES):
-        for name, function in _ALLOWED_FUNCTIONS.items():
-            if value is function:
-                return {"__function__": name}
-        raise ValueError(
-            f"skorchless.save cannot store {where}: the function {value!r} is not "
-            "one it can restore without pickle. Use pickle or joblib instead."
-        )
-    name = _class_name(value)
-    if name is None or name in _ESTIMATORS:
-        hint = " Set callbacks=None before saving," if "'callbacks'" in where else ""
-        raise ValueError(
-            f"skorchless.save cannot store {where}: {type(value).__qualname__} "
-            f"objects cannot be saved without pickle.{hint} Use pickle or joblib "
-            "instead."
-        )
-    params = value.get_params(deep=False) if hasattr(value, "get_params") else {}
-    state = {k: v for k, v in vars(value).items() if k not in params}
-    return {"__object__": {
-        "class": name,
-        "params": {k: _encode(v, f"{where}.{k}") for k, v in params.items()},
-        "state": {k: _encode(v, f"{where}.{k}") for k, v in state.items()},
-    }}
-
-
-def _encode_array(array, where):
-    kind = array.dtype.kind
-    if kind not in _ARRAY_KINDS or (kind == "f" and array.dtype.itemsize > 8):
-        raise ValueError(
-            f"skorchless.save cannot store {where}: arrays of dtype {array.dtype} "
-            "are not supported."
-        )
-    if kind == "O":
-        data = [_encode(v, f"{where} element") for v in array.ravel()]
-    else:
-        data = array.ravel().tolist()
-    return {"dtype": array.dtype.str, "shape": list(array.shape), "data": data}
-
-
-def _encode_type(value, where):
-    if issubclass(value, np.generic) and getattr(np, value.__name__, None) is value:
-        return f"numpy.{value.__name__}"
-    if _BUILTIN_TYPES.get(value.__name__) is value:
-        return value.__name__
-    raise ValueError(f"skorchless.save cannot store {where}: the type {value!r}.")
 
 
 # ------------------------------------------------------------------ loading
@@ -349,7 +226,7 @@ def load(path):
     ...     warnings.simplefilter("ignore")
     ...     clf = clf.fit(X, X[:, 0] > 19)
     >>> buffer = io.BytesIO()
-    >>> clf.save(buffer)
+    >>> skorchless.save(clf, buffer)
     >>> _ = buffer.seek(0)
     >>> skorchless.load(buffer).classes_
     array([False,  True])
@@ -396,11 +273,10 @@ def _read_metadata(data):
 
 def _from_document(document, tensors):
     _check_versions(document)
-    classes = _allowed_classes()
-    cls = classes.get(document["class"])
-    if cls is None or document["class"] not in _ESTIMATORS:
+    cls = _ESTIMATORS.get(document["class"])
+    if cls is None:
         raise ValueError(f"The file holds an unknown estimator class {document['class']!r}.")
-    params = {key: _decode(value) for key, value in document["params"].items()}
+    params = {key: decode(value) for key, value in document["params"].items()}
     try:
         estimator = cls(**params)
     except TypeError as exc:
@@ -415,22 +291,24 @@ def _from_document(document, tensors):
         )
     module.load_state_dict(tensors)
     module.eval()
-    for key, value in document["fitted"].items():
-        _set_attribute(estimator, key, _decode(value))
+    fitted = {key: decode(value) for key, value in document["fitted"].items()}
+    if document["format_version"] == 1:
+        fitted = upgrade_fitted(fitted, params, document["network"]["n_inputs"])
+    for key, value in fitted.items():
+        set_attribute(estimator, key, value)
     if estimator.n_outputs_ != document["network"]["n_outputs"]:
         raise ValueError("The file's n_outputs_ does not match its network.")
-    estimator.device_ = _loading_device(estimator.device)
+    estimator.device_ = loading_device(estimator.device)
     estimator.module_ = module.to(estimator.device_)
     return estimator
 
 
 def _check_versions(document):
-    from . import __version__
-
-    if document.get("format_version") != FORMAT_VERSION:
+    if document.get("format_version") not in READ_VERSIONS:
         raise ValueError(
             f"The file has format version {document.get('format_version')!r}; this "
-            f"skorchless ({__version__}) reads format version {FORMAT_VERSION}."
+            f"skorchless ({__version__}) reads format versions "
+            f"{', '.join(map(str, READ_VERSIONS))}."
         )
     versions = document["versions"]
     name = document["class"].rsplit(".", 1)[-1]
@@ -448,100 +326,4 @@ def _check_versions(document):
             stacklevel=4,
         )
 
-
-def _set_attribute(obj, key, value):
-    if not (isinstance(key, str) and key.isidentifier()) or key.startswith("__") or (
-        callable(getattr(type(obj), key, None))
-        or isinstance(getattr(type(obj), key, None), property)
-    ):
-        raise ValueError(f"The file sets a forbidden attribute {key!r}.")
-    obj.__dict__[key] = value
-
-
-def _decode(node):
-    if node is None or isinstance(node, (bool, int, float, str)):
-        return node
-    if isinstance(node, list):
-        return [_decode(v) for v in node]
-    if not (isinstance(node, dict) and len(node) == 1):
-        raise ValueError(f"The file's document holds an unexpected value {node!r:.80}.")
-    (tag, body), = node.items()
-    decoder = _DECODERS.get(tag)
-    if decoder is None:
-        raise ValueError(f"The file's document holds an unknown tag {tag!r}.")
-    return decoder(body)
-
-
-def _decode_array(body):
-    dtype = np.dtype(body["dtype"])
-    shape = tuple(int(n) for n in body["shape"])
-    if dtype.kind not in _ARRAY_KINDS or int(np.prod(shape)) != len(body["data"]):
-        raise ValueError("The file holds a malformed array.")
-    if dtype.kind == "O":
-        array = np.empty(len(body["data"]), dtype=object)
-        array[:] = [_decode(v) for v in body["data"]] if body["data"] else []
-        return array.reshape(shape)
-    return np.array(body["data"], dtype=dtype).reshape(shape)
-
-
-def _decode_scalar(body):
-    dtype, value = body
-    dtype = np.dtype(dtype)
-    if dtype.kind not in "biufU":
-        raise ValueError("The file holds a malformed scalar.")
-    return np.array(value, dtype=dtype)[()]
-
-
-def _decode_type(name):
-    if name.startswith("numpy."):
-        value = getattr(np, name[len("numpy."):], None)
-        if isinstance(value, type) and issubclass(value, np.generic):
-            return value
-    elif name in _BUILTIN_TYPES:
-        return _BUILTIN_TYPES[name]
-    raise ValueError(f"The file holds an unknown type {name!r}.")
-
-
-def _decode_function(name):
-    if name not in _ALLOWED_FUNCTIONS:
-        raise ValueError(f"The file holds an unknown function {name!r}.")
-    return _ALLOWED_FUNCTIONS[name]
-
-
-def _decode_object(body):
-    cls = _allowed_classes().get(body["class"])
-    if cls is None or body["class"] in _ESTIMATORS:
-        raise ValueError(f"The file holds an object of unknown class {body['class']!r}.")
-    params = {k: _decode(v) for k, v in body["params"].items()}
-    if hasattr(cls, "get_params"):
-        obj = cls(**params)
-    else:
-        obj = cls.__new__(cls)
-        for key, value in params.items():
-            _set_attribute(obj, key, value)
-    for key, value in body["state"].items():
-        _set_attribute(obj, key, _decode(value))
-    return obj
-
-
-def _decode_random_state(body):
-    state = _decode(body)
-    random_state = np.random.RandomState()
-    random_state.set_state(state)
-    return random_state
-
-
-_DECODERS = {
-    "__tuple__": lambda body: tuple(_decode(v) for v in body),
-    "__dict__": lambda body: {_decode(k): _decode(v) for k, v in body},
-    "__ndarray__": _decode_array,
-    "__scalar__": _decode_scalar,
-    "__dtype__": lambda body: np.dtype(body),
-    "__type__": _decode_type,
-    "__slice__": lambda body: slice(*(_decode(v) for v in body)),
-    "__device__": lambda body: torch.device(body),
-    "__random_state__": _decode_random_state,
-    "__function__": _decode_function,
-    "__object__": _decode_object,
-}
 

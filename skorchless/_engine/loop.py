@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ._backprop import make_step
-from ._callbacks import EpochState
+from .callbacks import EpochState
+from .step import make_step
 
 #: Rows per forward pass at inference. On a CPU, chunks small enough for the
 #: activations to stay in cache run about twice as fast as large ones
@@ -56,10 +56,14 @@ class TrainResult:
     best_loss : float
         Monitored loss of ``best_epoch`` (inf if no epoch finished).
     stop_reason : str
-        ``"max_iter"``, ``"no_improvement"``, ``"diverged"`` or ``"interrupted"``;
-        for L-BFGS also ``"max_fun"`` and ``"converged"``.
+        ``"max_iter"``, ``"no_improvement"``, ``"callback"`` (a callback asked
+        to stop), ``"diverged"`` or ``"interrupted"``; for L-BFGS also
+        ``"max_fun"`` and ``"converged"``.
     samples_seen : int
         Training samples processed (``t_`` in scikit-learn's MLP).
+    finite_outputs : bool
+        False when training diverged and even the starting weights give
+        non-finite outputs on the training rows (see ``keep_finite_outputs``).
     """
 
     history: list = field(default_factory=list)
@@ -67,6 +71,7 @@ class TrainResult:
     best_loss: float = math.inf
     stop_reason: str = "max_iter"
     samples_seen: int = 0
+    finite_outputs: bool = True
 
 
 def train(
@@ -132,9 +137,9 @@ def train(
     Examples
     --------
     >>> import torch
-    >>> from skorchless._callbacks import EarlyStopping
-    >>> from skorchless._schedules import LearningRateSchedule
-    >>> from skorchless._training import TensorData, train
+    >>> from skorchless._engine.callbacks import EarlyStopping
+    >>> from skorchless._engine.loop import TensorData, train
+    >>> from skorchless._engine.schedules import LearningRateSchedule
     >>> g = torch.Generator().manual_seed(0)
     >>> X = torch.randn(64, 2, generator=g)
     >>> data = TensorData(X, X.sum(1, keepdim=True))
@@ -175,21 +180,22 @@ def train(
             if not all(math.isfinite(v) for v in (train_loss, valid_loss or 0.0)):
                 result.stop_reason = "diverged"
                 break
-            state = EpochState(
-                epoch, train_loss, valid_loss, valid_score, lr,
-                time.perf_counter() - start,
-            )
-            out_of_patience = early_stopping.update(state, module)
+            state = EpochState(epoch, train_loss, valid_loss, valid_score, lr,
+                               time.perf_counter() - start, module=module)
+            out_of_patience = early_stopping.update(state)
+            state.is_best = early_stopping.best_epoch == epoch
             result.history.append(state.as_dict())
-            for callback in callbacks:
-                callback.on_epoch_end(state)
-            schedule.epoch_end(result.samples_seen)
+            asked_to_stop = [bool(callback.on_epoch_end(state)) for callback in callbacks]
+            schedule.epoch_end(len(train_data))
             if out_of_patience:
                 if schedule.plateau():
                     early_stopping.reset_patience()
                 else:
                     result.stop_reason = "no_improvement"
                     break
+            if any(asked_to_stop):
+                result.stop_reason = "callback"
+                break
     except KeyboardInterrupt:
         result.stop_reason = "interrupted"
     finally:
@@ -201,9 +207,51 @@ def train(
         early_stopping.restore(module)
     result.best_epoch = early_stopping.best_epoch
     result.best_loss = early_stopping.best_loss
+    if result.stop_reason == "diverged":
+        keep_finite_outputs(module, train_data.X, early_stopping.start_state, result,
+                            first_epoch)
     for callback in callbacks:
         callback.on_train_end(result)
     return result
+
+
+def keep_finite_outputs(module, X, start_state, result, first_epoch):
+    """Keep weights whose outputs on ``X`` are finite: the divergence policy.
+
+    After a divergence the module holds the best epoch's weights; without a
+    validation set they were never evaluated after their last step. If their
+    outputs on the training rows ``X`` overflow, the starting weights
+    (``start_state``) are restored and ``result.best_epoch`` becomes the epoch
+    before this call; ``result.finite_outputs`` tells whether even those give
+    finite outputs.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    X : torch.Tensor
+    start_state : dict
+        ``snapshot(module)`` taken before training.
+    result : TrainResult
+        Updated in place.
+    first_epoch : int
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skorchless._engine.loop import TrainResult, keep_finite_outputs
+    >>> from skorchless._engine.network import snapshot
+    >>> net = torch.nn.Linear(1, 1)
+    >>> start, result = snapshot(net), TrainResult(best_epoch=3)
+    >>> _ = torch.nn.init.constant_(net.weight, float("inf"))
+    >>> keep_finite_outputs(net, torch.ones(4, 1), start, result, first_epoch=1)
+    >>> result.best_epoch, result.finite_outputs
+    (0, True)
+    """
+    if torch.isfinite(predict_raw(module, X)).all():
+        return
+    module.load_state_dict(start_state)
+    result.best_epoch = first_epoch - 1
+    result.finite_outputs = bool(torch.isfinite(predict_raw(module, X)).all())
 
 
 def _minibatch_epoch(step, data, batch_size, shuffle, generator, average):
@@ -279,7 +327,7 @@ def predict_raw(module, X, chunk_rows=None):
     Examples
     --------
     >>> import torch
-    >>> from skorchless._training import predict_raw
+    >>> from skorchless._engine.loop import predict_raw
     >>> predict_raw(torch.nn.Linear(3, 2), torch.zeros(10, 3), chunk_rows=4).shape
     torch.Size([10, 2])
     """

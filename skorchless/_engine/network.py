@@ -100,7 +100,7 @@ def build_mlp(
     Examples
     --------
     >>> import torch
-    >>> from skorchless._network import build_mlp
+    >>> from skorchless._engine.network import build_mlp
     >>> net = build_mlp(3, (8,), 1, activation="relu", dropout=0.0,
     ...                 init_generator=torch.Generator().manual_seed(0))
     >>> net(torch.zeros(5, 3)).shape
@@ -132,5 +132,46 @@ def _glorot_uniform_(linear, activation, generator):
 
 
 def linear_layers(module):
-    """Return the ``nn.Linear`` layers of ``module`` in forward order."""
+    """Return the ``nn.Linear`` layers of ``module`` in forward order.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skorchless._engine.network import linear_layers
+    >>> len(linear_layers(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())))
+    1
+    """
     return [m for m in module.modules() if isinstance(m, nn.Linear)]
+
+
+def snapshot(module):
+    """Return a copy of ``module``'s ``state_dict`` (detached clones), to restore later.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skorchless._engine.network import snapshot
+    >>> net = torch.nn.Linear(1, 1)
+    >>> saved = snapshot(net)
+    >>> _ = torch.nn.init.zeros_(net.weight)
+    >>> _ = net.load_state_dict(saved)
+    """
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def use_generator(module, generator):
+    """Make every ``SeededDropout`` of ``module`` draw its masks from ``generator``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skorchless._engine.network import SeededDropout, use_generator
+    >>> net = torch.nn.Sequential(SeededDropout(0.5))
+    >>> generator = torch.Generator()
+    >>> use_generator(net, generator)
+    >>> net[0].generator is generator
+    True
+    """
+    for layer in module.modules():
+        if isinstance(layer, SeededDropout):
+            layer.generator = generator

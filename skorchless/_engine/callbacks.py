@@ -3,12 +3,16 @@
 Torch only. A callback is any object with the no-op hooks of ``Callback``; the
 loop calls ``on_train_begin`` once, ``on_epoch_end`` after every epoch (in the
 order of the list), and ``on_train_end`` once, even when training is stopped
-early, diverges or is interrupted.
+early, diverges or is interrupted. An ``on_epoch_end`` that returns True
+stops training after that epoch (``stop_reason_ == "callback"``); the state
+it receives holds the module, for checkpointing.
 """
 
 import math
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
+
+from .network import snapshot
 
 
 @dataclass
@@ -33,6 +37,11 @@ class EpochState:
         Wall time of the epoch, validation included.
     is_best : bool
         Whether this epoch is the best so far by the monitored loss.
+    module : torch.nn.Module or None
+        The network, holding the weights that were just validated (the
+        averaged ones when weights are averaged). Read it, or copy its
+        ``state_dict()``, to checkpoint; changing it changes the fit. Not part
+        of ``as_dict()``.
 
     Examples
     --------
@@ -49,6 +58,7 @@ class EpochState:
     learning_rate: float
     seconds: float
     is_best: bool = False
+    module: object = field(default=None, repr=False, compare=False)
 
     @property
     def monitored_loss(self):
@@ -56,8 +66,8 @@ class EpochState:
         return self.train_loss if self.valid_loss is None else self.valid_loss
 
     def as_dict(self):
-        """Return the state as a plain ``dict`` (one row of ``history_``)."""
-        return asdict(self)
+        """Return the state as a plain ``dict`` (one row of ``history_``), without the module."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "module"}
 
 
 class Callback:
@@ -79,55 +89,60 @@ class Callback:
         """Run once before the first epoch, given the epoch budget."""
 
     def on_epoch_end(self, state):
-        """Run after every epoch, given its ``EpochState``."""
+        """Run after every epoch, given its ``EpochState``; return True to stop training."""
 
     def on_train_end(self, result):
         """Run once after the last epoch, given the ``TrainResult``."""
 
 
-class EarlyStopping:
+class EarlyStopping(Callback):
     """Track the best epoch, snapshot its weights and decide when to stop.
 
-    An epoch *improves* when its monitored loss is below the best so far; the
-    weights are then copied (detached clones) and the epoch becomes the best
-    one. Ties keep the earlier epoch. The patience counter is reset only by an
-    improvement greater than ``tol``; training stops once ``patience``
-    consecutive epochs have passed without one.
+    An epoch *improves* when its monitored loss (``EpochState.monitored_loss``)
+    is below the best so far; it then becomes the best epoch (ties keep the
+    earlier one). The patience counter is reset only by an improvement
+    greater than ``tol``; training stops once ``patience`` consecutive epochs
+    have passed without one.
+
+    The estimators build one from ``n_iter_no_change`` and ``tol``, and the
+    loop uses it to snapshot the best weights and restore them. Passed in an
+    estimator's ``callbacks``, an ``EarlyStopping`` is one more stopping rule
+    (for example a shorter patience): it stops training when its own patience
+    runs out, and the estimator still restores the best epoch it tracked.
 
     Parameters
     ----------
-    patience : int or float
+    patience : int or float, default=10
         Number of epochs without an improvement greater than ``tol`` after
         which to stop (``math.inf`` never stops).
-    tol : float
+    tol : float, default=1e-4
         Minimum decrease of the monitored loss that counts as progress.
 
     Examples
     --------
-    >>> import torch
     >>> from skorchless import EarlyStopping, EpochState
-    >>> net = torch.nn.Linear(1, 1)
     >>> stopper = EarlyStopping(patience=2, tol=0.0)
-    >>> stopper.start(net)
-    >>> [stopper.update(EpochState(e, loss, None, None, 0.1, 0.0), net)
+    >>> stopper.on_train_begin(max_epochs=10)
+    >>> [stopper.on_epoch_end(EpochState(e, loss, None, None, 0.1, 0.0))
     ...  for e, loss in enumerate([1.0, 0.5, 0.7, 0.6], start=1)]
     [False, False, False, True]
     >>> stopper.best_epoch, stopper.best_loss
     (2, 0.5)
     """
 
-    def __init__(self, patience, tol):
+    def __init__(self, patience=10, tol=1e-4):
         self.patience = patience
         self.tol = tol
 
-    def start(self, module, epoch=0):
-        """Reset the tracker and snapshot the starting weights of ``module``."""
+    def start(self, module=None, epoch=0):
+        """Reset the tracker; with ``module``, snapshot its starting weights to restore."""
         self.best_loss = math.inf
         self.best_epoch = epoch
-        self.best_state = _snapshot(module)
         self.bad_epochs = 0
+        self.module = module
+        self.start_state = self.best_state = None if module is None else snapshot(module)
 
-    def update(self, state, module):
+    def update(self, state):
         """Record ``state``; return True when patience has run out."""
         loss = state.monitored_loss
         if loss < self.best_loss - self.tol:
@@ -137,21 +152,25 @@ class EarlyStopping:
         if loss < self.best_loss:
             self.best_loss = loss
             self.best_epoch = state.epoch
-            self.best_state = _snapshot(module)
-            state.is_best = True
+            if self.module is not None:
+                self.best_state = snapshot(self.module)
         return self.bad_epochs >= self.patience
 
     def reset_patience(self):
         """Start counting epochs without improvement afresh."""
         self.bad_epochs = 0
 
-    def restore(self, module):
-        """Load the best weights seen into ``module``."""
-        module.load_state_dict(self.best_state)
+    def restore(self, module, state=None):
+        """Load the best weights seen (or ``state``, a snapshot) into ``module``."""
+        module.load_state_dict(self.best_state if state is None else state)
 
+    def on_train_begin(self, max_epochs):
+        """Reset the tracker (as a callback it keeps no weights)."""
+        self.start()
 
-def _snapshot(module):
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+    def on_epoch_end(self, state):
+        """Record ``state``; return True (stop) when patience has run out."""
+        return self.update(state)
 
 
 class EpochLogger(Callback):

@@ -1,6 +1,7 @@
 """Pickling: weights travel on the CPU, carry the package version, and load anywhere.
 
-``PersistenceMixin.save`` writes the pickle-free format of ``_serialization``.
+Files of skorchless 0.1 load too: their fitted state is upgraded on loading
+(``upgrade``).
 """
 
 import copy
@@ -8,10 +9,13 @@ import warnings
 
 import torch
 
-from ._data import resolve_device
+from .._engine.network import linear_layers
+from .._tensors import resolve_device
+from .._version import __version__
+from .upgrade import upgrade_fitted
 
-# Runtime state that is rebuilt by the next fit and cannot (or should not) travel.
-_TRANSIENT = ("_optimizer", "_schedule", "_generator")
+#: Runtime state that is rebuilt by the next fit and cannot (or should not) travel.
+TRANSIENT = ("_optimizer", "_schedule", "_generator")
 
 
 class InconsistentVersionWarning(UserWarning):
@@ -43,7 +47,7 @@ class InconsistentVersionWarning(UserWarning):
         )
 
 
-class PersistenceMixin:
+class PickleMixin:
     """``__getstate__`` / ``__setstate__`` for estimators holding a torch ``module_``.
 
     The pickled module is a CPU copy, so that a model fitted on a GPU loads on
@@ -53,45 +57,13 @@ class PersistenceMixin:
     fresh optimizer, as ``fit`` with ``warm_start=True`` does.
 
     Unpickling runs code named in the file: load pickles only from sources you
-    trust, or use ``save`` and ``skorchless.load``, which run none.
+    trust, or use ``skorchless.save`` and ``skorchless.load``, which run none.
     """
 
-    def save(self, path):
-        """Save the fitted estimator to ``path`` without pickle.
-
-        Weights go in safetensors format, everything else in JSON; read the
-        file back with ``skorchless.load``. See ``skorchless.save``.
-
-        Parameters
-        ----------
-        path : str, os.PathLike or binary file object
-            Where to write.
-
-        Examples
-        --------
-        >>> import io, warnings
-        >>> import numpy as np
-        >>> from skorchless import TorchMLPRegressor, load
-        >>> X = np.arange(20.0).reshape(10, 2)
-        >>> with warnings.catch_warnings():
-        ...     warnings.simplefilter("ignore")
-        ...     reg = TorchMLPRegressor(hidden_layer_sizes=(4,), max_iter=3).fit(X, X[:, 0])
-        >>> buffer = io.BytesIO()
-        >>> reg.save(buffer)
-        >>> _ = buffer.seek(0)
-        >>> load(buffer).n_features_in_
-        2
-        """
-        from ._serialization import save  # imported here: it imports this module
-
-        save(self, path)
-
     def __getstate__(self):
-        from . import __version__
-
         # A copy: BaseEstimator.__getstate__ returns the live __dict__ itself.
         state = dict(super().__getstate__())
-        for name in _TRANSIENT:
+        for name in TRANSIENT:
             state.pop(name, None)
         module = state.get("module_")
         if module is not None and _device_of(module).type != "cpu":
@@ -102,17 +74,18 @@ class PersistenceMixin:
         return state
 
     def __setstate__(self, state):
-        from . import __version__
-
         version = state.pop("_skorchless_version", "pre-0.1")
         if version != __version__:
             warnings.warn(
                 InconsistentVersionWarning(type(self).__name__, __version__, version),
                 stacklevel=2,
             )
+        if "module_" in state:
+            n_inputs = linear_layers(state["module_"])[0].in_features
+            state = upgrade_fitted(state, state, n_inputs)
         super().__setstate__(state)
         if "module_" in self.__dict__:
-            self.device_ = _loading_device(self.device)
+            self.device_ = loading_device(self.device)
             self.module_.to(self.device_)
 
 
@@ -120,7 +93,15 @@ def _device_of(module):
     return next(module.parameters(), torch.empty(0)).device
 
 
-def _loading_device(device):
+def loading_device(device):
+    """Return the device a loaded model goes to: ``device`` here, else the CPU (warning).
+
+    Examples
+    --------
+    >>> from skorchless._persistence.pickling import loading_device
+    >>> loading_device("cpu")
+    device(type='cpu')
+    """
     try:
         return resolve_device(device)
     except ValueError:

@@ -1,13 +1,13 @@
-"""Where numpy and pandas meet torch: devices, float32 tensors, validation split.
+"""Where numpy meets torch: devices and float32 tensors.
 
-Nothing else in the package converts dtypes or moves data between devices.
+The estimators turn their validated, encoded numpy data into tensors here,
+and nowhere else; the engine then only ever sees tensors on their device.
 """
 
 import warnings
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -32,7 +32,7 @@ def resolve_device(device):
 
     Examples
     --------
-    >>> from skorchless._data import resolve_device
+    >>> from skorchless._tensors import resolve_device
     >>> resolve_device("cpu")
     device(type='cpu')
     """
@@ -92,7 +92,7 @@ def to_tensor(array, device, dtype=torch.float32, name="X"):
     Examples
     --------
     >>> import numpy as np, torch
-    >>> from skorchless._data import to_tensor
+    >>> from skorchless._tensors import to_tensor
     >>> to_tensor(np.ones((2, 3)), torch.device("cpu")).dtype
     torch.float32
     """
@@ -140,55 +140,15 @@ def _as_tensor(array, dtype):
         return torch.from_numpy(array).to(dtype)
 
 
-def split_validation(y, validation_fraction, *, stratify, random_state):
-    """Return ``(train_idx, valid_idx)``, a seeded split of ``range(len(y))``.
-
-    The split is stratified by ``y`` when ``stratify`` is true and every class
-    has at least two members and there is room for each class in both parts;
-    otherwise it is a plain shuffled split.
-
-    Parameters
-    ----------
-    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-    validation_fraction : float
-        Fraction of rows to hold out, in (0, 1).
-    stratify : bool
-        Whether to try to stratify by ``y`` (single-label classification).
-    random_state : int
-        Seed of the split.
-
-    Returns
-    -------
-    train_idx, valid_idx : ndarray of int
-
-    Raises
-    ------
-    ValueError
-        If the validation set or the training set would be empty.
+def to_numpy(tensor, dtype=None):
+    """Return ``tensor`` as a numpy array on the host (a copy), in ``dtype`` if given.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from skorchless._data import split_validation
-    >>> train, valid = split_validation(np.arange(10) % 2, 0.2, stratify=True,
-    ...                                 random_state=0)
-    >>> len(train), len(valid)
-    (8, 2)
+    >>> import torch
+    >>> from skorchless._tensors import to_numpy
+    >>> to_numpy(torch.ones(2), dtype="float64").dtype
+    dtype('float64')
     """
-    n_samples = len(y)
-    n_valid = int(np.ceil(validation_fraction * n_samples))
-    if n_valid < 1 or n_samples - n_valid < 1:
-        raise ValueError(
-            f"validation_fraction={validation_fraction} leaves an empty training or "
-            f"validation set with {n_samples} samples. Increase 'validation_fraction' "
-            "or the size of your dataset, or set early_stopping=False."
-        )
-    strata = None
-    if stratify:
-        _, counts = np.unique(y, return_counts=True)
-        if counts.min() >= 2 and len(counts) <= min(n_valid, n_samples - n_valid):
-            strata = y
-    indices = np.arange(n_samples)
-    return train_test_split(
-        indices, test_size=n_valid, stratify=strata, random_state=random_state
-    )
+    array = tensor.detach().cpu().numpy()
+    return array.astype(dtype) if dtype is not None else array.copy()

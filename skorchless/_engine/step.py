@@ -11,7 +11,7 @@ Two implementations behind one call, ``step(X, y, weight) -> loss``:
   gradient buffers allocated once. The gradient of the loss with respect to
   the network's outputs comes in closed form for the default losses (a
   ``Loss`` with ``with_grad``), else from autograd on the loss alone. The
-  gradients are the same to float32 rounding (tests/test_backprop.py).
+  gradients are the same to float32 rounding (tests/test_step.py).
 * ``GraphedStep`` (CUDA, fused Adam) records an ``MLPStep`` once as a CUDA
   graph and replays it for every full batch: one launch instead of a few
   dozen, which is most of a small network's step time on a GPU.
@@ -20,8 +20,10 @@ Torch only.
 """
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from .losses import weighted_mean
+from .optim import is_plain_fused_adam, optimizer_step
 
 #: Activations whose backward pass ``MLPStep`` computes from the activation's
 #: output: the gradient with respect to its input, given ``grad`` with respect
@@ -40,116 +42,6 @@ _IN_PLACE = {
     nn.Sigmoid: torch.Tensor.sigmoid_,
     nn.Identity: lambda h: h,
 }
-
-
-class Loss:
-    """A per-sample loss, with the closed form of its gradient where known.
-
-    Parameters
-    ----------
-    per_sample : callable
-        ``per_sample(output, y)`` returns one loss per sample, shape (n,).
-    with_grad : callable or None
-        ``with_grad(output, y)`` returns the per-sample losses and, for each
-        sample, the gradient of its loss with respect to its row of
-        ``output`` (shape of ``output``), without autograd.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skorchless._backprop import squared_error
-    >>> losses, grad = squared_error.with_grad(torch.ones(2, 1), torch.zeros(2, 1))
-    >>> losses.tolist(), grad.tolist()
-    ([1.0, 1.0], [[2.0], [2.0]])
-    """
-
-    def __init__(self, per_sample, with_grad=None):
-        self.per_sample = per_sample
-        self.with_grad = with_grad
-
-    def __call__(self, output, y):
-        """Return one loss per sample."""
-        return self.per_sample(output, y)
-
-
-def _squared_error_with_grad(output, y):
-    diff = output - y
-    return diff.square().mean(1), diff.mul_(2.0 / diff.shape[1])
-
-
-#: Mean over the outputs of the squared errors.
-squared_error = Loss(lambda output, y: ((output - y) ** 2).mean(1), _squared_error_with_grad)
-
-
-def cross_entropy(label_smoothing):
-    """Return the softmax cross-entropy ``Loss`` for integer class labels.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skorchless._backprop import cross_entropy
-    >>> loss = cross_entropy(0.0)
-    >>> round(loss(torch.zeros(1, 2), torch.tensor([1])).item(), 4)
-    0.6931
-    """
-    def per_sample(output, y):
-        return F.cross_entropy(output, y, reduction="none", label_smoothing=label_smoothing)
-
-    def with_grad(output, y):
-        log_p = torch.log_softmax(output, 1)
-        n_classes = output.shape[1]
-        target = torch.full_like(log_p, label_smoothing / n_classes)
-        target.scatter_(1, y.unsqueeze(1), 1.0 - label_smoothing + label_smoothing / n_classes)
-        losses = -(target * log_p).sum(1)
-        return losses, log_p.exp_().sub_(target)
-
-    return Loss(per_sample, with_grad)
-
-
-def binary_cross_entropy(label_smoothing, multilabel):
-    """Return the sigmoid cross-entropy ``Loss`` (labels 0/1, one column per label).
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skorchless._backprop import binary_cross_entropy
-    >>> loss = binary_cross_entropy(0.0, multilabel=False)
-    >>> round(loss(torch.zeros(1, 1), torch.tensor([1])).item(), 4)
-    0.6931
-    """
-    def target_of(y):
-        target = y if multilabel else y.unsqueeze(1).float()
-        if label_smoothing:
-            target = target * (1.0 - label_smoothing) + 0.5 * label_smoothing
-        return target
-
-    def losses_of(output, target):
-        return F.binary_cross_entropy_with_logits(output, target, reduction="none").mean(1)
-
-    def per_sample(output, y):
-        return losses_of(output, target_of(y))
-
-    def with_grad(output, y):
-        target = target_of(y)
-        return (losses_of(output, target),
-                torch.sigmoid(output).sub_(target).div_(output.shape[1]))
-
-    return Loss(per_sample, with_grad)
-
-
-def batch_loss(loss_fn, output, y, weight):
-    """Mean loss of a batch: ``loss_fn``'s per-sample losses, weighted if given.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skorchless._backprop import batch_loss
-    >>> squared = lambda out, y: ((out - y) ** 2).mean(1)
-    >>> batch_loss(squared, torch.ones(2, 1), torch.zeros(2, 1), None)
-    tensor(1.)
-    """
-    losses = loss_fn(output, y)
-    return losses.mean() if weight is None else (losses * weight).mean()
 
 
 def make_step(module, loss_fn, optimizer, batch=None):
@@ -177,7 +69,7 @@ def make_step(module, loss_fn, optimizer, batch=None):
     Examples
     --------
     >>> import torch
-    >>> from skorchless._backprop import make_step
+    >>> from skorchless._engine.step import make_step
     >>> net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(),
     ...                           torch.nn.Linear(4, 1))
     >>> opt = torch.optim.SGD(net.parameters(), lr=0.1)
@@ -207,7 +99,7 @@ class AutogradStep:
     def __call__(self, X, y, weight):
         """Train on one batch; return its mean loss."""
         with torch.enable_grad():  # also when fit runs under torch.no_grad()
-            loss = batch_loss(self.loss_fn, self.module(X), y, weight)
+            loss = weighted_mean(self.loss_fn(self.module(X), y), weight)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
         self.optimizer.step()
@@ -288,7 +180,7 @@ class MLPStep:
         if self.loss_with_grad is None:
             with torch.enable_grad():  # autograd differentiates the loss only
                 output.requires_grad_()
-                loss = batch_loss(self.loss_fn, output, y, weight)
+                loss = weighted_mean(self.loss_fn(output, y), weight)
                 (grad,) = torch.autograd.grad(loss, output)
             return loss.detach(), grad
         with torch.no_grad():
@@ -348,7 +240,7 @@ class GraphedStep:
         return (
             CUDA_GRAPHS and device.type == "cuda" and hasattr(torch.cuda, "CUDAGraph")
             and device.index in (None, torch.cuda.current_device())
-            and _plain_fused_adam(optimizer)
+            and is_plain_fused_adam(optimizer)
         )
 
     def __call__(self, X, y, weight):
@@ -384,103 +276,3 @@ class GraphedStep:
         """Release the graph and the gradient buffers."""
         self.graph = None
         self.step.close()
-
-
-def optimizer_step(optimizer, tensor_lr=False):
-    """Return a callable that does ``optimizer.step()``.
-
-    For a fused ``Adam`` or ``AdamW`` without hooks, AMSGrad or tensor learning
-    rates -- what the estimators build -- it calls the fused kernel directly,
-    as ``optimizer.step()`` ends up doing, without the bookkeeping around it
-    (gathering the state per call, hooks, profiling records): about 50 us less
-    per step on a CPU. Other optimizers get ``optimizer.step`` itself.
-
-    With ``tensor_lr=True`` the kernel reads each group's learning rate from a
-    tensor on the parameters' device, which ``sync_lr()`` sets from the
-    group's ``lr`` (what a schedule changes); a CUDA graph that replays the
-    step then follows the schedule.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skorchless._backprop import optimizer_step
-    >>> net = torch.nn.Linear(2, 1)
-    >>> opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    >>> optimizer_step(opt) == opt.step
-    True
-    """
-    if not _plain_fused_adam(optimizer):
-        return optimizer.step
-    return _FusedAdamStep(optimizer, tensor_lr)
-
-
-def _plain_fused_adam(optimizer):
-    hooks = (getattr(optimizer, "_optimizer_step_pre_hooks", None),
-             getattr(optimizer, "_optimizer_step_post_hooks", None))
-    return (
-        type(optimizer) in (torch.optim.Adam, torch.optim.AdamW)
-        and hasattr(torch, "_fused_adam_") and hasattr(torch, "_fused_adamw_")
-        and all(h is not None and not h for h in hooks)
-        and all(
-            group.get("fused") and not group.get("amsgrad") and not group.get("maximize")
-            and not group.get("capturable") and not group.get("differentiable")
-            and not isinstance(group["lr"], torch.Tensor)
-            for group in optimizer.param_groups
-        )
-    )
-
-
-class _FusedAdamStep:
-    # Until the optimizer has its state (the first step of a fit), a call is
-    # a regular ``optimizer.step()``, which creates it; from then on calls pass
-    # the same state tensors to the kernel.
-
-    def __init__(self, optimizer, tensor_lr=False):
-        self.optimizer = optimizer
-        self.groups = self._state_lists() if self._has_state() else None
-        self.lr_tensors = None
-        if tensor_lr:
-            device = optimizer.param_groups[0]["params"][0].device
-            self.lr_tensors = [torch.tensor(float(group["lr"]), device=device)
-                               for group in optimizer.param_groups]
-            self.lr_values = [float(group["lr"]) for group in optimizer.param_groups]
-
-    def sync_lr(self):
-        """Copy the groups' learning rates into the tensors the kernel reads."""
-        for i, group in enumerate(self.optimizer.param_groups):
-            if group["lr"] != self.lr_values[i]:
-                self.lr_tensors[i].fill_(group["lr"])
-                self.lr_values[i] = group["lr"]
-
-    def _has_state(self):
-        return all("exp_avg" in self.optimizer.state.get(p, {})
-                   for group in self.optimizer.param_groups for p in group["params"])
-
-    def __call__(self):
-        if self.groups is None:
-            self.optimizer.step()
-            self.groups = self._state_lists()
-            return
-        for i, (group, (kernel, params, exp_avgs, exp_avg_sqs, steps)) in enumerate(zip(
-            self.optimizer.param_groups, self.groups, strict=True
-        )):
-            beta1, beta2 = group["betas"]
-            lr = group["lr"] if self.lr_tensors is None else self.lr_tensors[i]
-            torch._foreach_add_(steps, 1)
-            kernel(params, [p.grad for p in params], exp_avgs, exp_avg_sqs, [], steps,
-                   amsgrad=False, lr=lr, beta1=beta1, beta2=beta2,
-                   weight_decay=group["weight_decay"], eps=group["eps"], maximize=False,
-                   grad_scale=None, found_inf=None)
-
-    def _state_lists(self):
-        # Per group: its kernel (decoupled weight decay or not) and its tensors.
-        lists = []
-        for group in self.optimizer.param_groups:
-            decoupled = (type(self.optimizer) is torch.optim.AdamW
-                         or group.get("decoupled_weight_decay", False))
-            params = list(group["params"])
-            states = [self.optimizer.state[p] for p in params]
-            lists.append((torch._fused_adamw_ if decoupled else torch._fused_adam_,
-                          params, [s["exp_avg"] for s in states],
-                          [s["exp_avg_sq"] for s in states], [s["step"] for s in states]))
-        return lists

@@ -15,8 +15,8 @@ numeric columns, one-hot encoded other columns) and a ``TorchMLPRegressor`` or
 (the fitted pipeline, for ``joblib.load`` or ``skorchless predict``).
 
 A problem with the data is reported in one line on standard error, with exit
-status 2. The work is done in ``_tabular`` (reading and checking the table) and
-``_report`` (training and the report folder).
+status 2. The work is done in ``tables`` (reading and checking the table) and
+``report`` (training and the report folder).
 """
 
 import argparse
@@ -28,8 +28,10 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from ._report import train_report
-from ._tabular import MAX_CLASSES_AUTO, DataError, feature_frame, read_csv
+from .._regressor import TorchMLPRegressor
+from .._version import __version__
+from .report import train_report
+from .tables import MAX_CLASSES_AUTO, DataError, feature_frame, read_csv
 
 #: Exit status of a run stopped by a problem with the input.
 EXIT_DATA_ERROR = 2
@@ -82,8 +84,6 @@ def main(argv=None):
 
 # ---------------------------------------------------------------- arguments
 def _parser():
-    from . import __version__
-
     parser = argparse.ArgumentParser(
         prog="skorchless",
         description="Train PyTorch MLPs on CSV files the scikit-learn way.",
@@ -144,18 +144,21 @@ def _add_training_options(parser, data_options=True):
                         help="fraction of the rows held out as test set (default: 0.2)")
     parser.add_argument("--random-state", type=int, default=0,
                         help="seed of the split and the training (default: 0)")
-    parser.add_argument("--hidden-layer-sizes", type=_positive_int, nargs="+",
-                        default=[256, 256], metavar="N",
-                        help="width of each hidden layer (default: 256 256)")
-    parser.add_argument("--max-iter", type=_positive_int, default=200,
-                        help="maximum number of epochs (default: 200)")
-    parser.add_argument("--learning-rate-init", type=float, default=1e-3,
-                        help="learning rate of Adam (default: 0.001)")
-    parser.add_argument("--validation-fraction", type=_fraction, default=0.1,
+    # The estimator's own defaults apply to what is not given (shown in the help).
+    default = TorchMLPRegressor().get_params()
+    parser.add_argument("--hidden-layer-sizes", type=_positive_int, nargs="+", metavar="N",
+                        help="width of each hidden layer (default: "
+                        f"{' '.join(map(str, default['hidden_layer_sizes']))})")
+    parser.add_argument("--max-iter", type=_positive_int,
+                        help=f"maximum number of epochs (default: {default['max_iter']})")
+    parser.add_argument("--learning-rate-init", type=float,
+                        help=f"learning rate of Adam (default: {default['learning_rate_init']})")
+    parser.add_argument("--validation-fraction", type=_fraction,
                         help="fraction of the training rows held out for early stopping "
-                        "(default: 0.1)")
-    parser.add_argument("--n-iter-no-change", type=_positive_int, default=10,
-                        help="epochs without improvement before stopping (default: 10)")
+                        f"(default: {default['validation_fraction']})")
+    parser.add_argument("--n-iter-no-change", type=_positive_int,
+                        help="epochs without improvement before stopping (default: "
+                        f"{default['n_iter_no_change']})")
     parser.add_argument("--device", default="auto",
                         help="'auto' (default), 'cpu', 'cuda' or 'cuda:N'")
     parser.add_argument("--quiet", action="store_true",
@@ -206,14 +209,15 @@ def _demo_command(args):
 
 
 def _estimator_params(args):
-    return {
-        "hidden_layer_sizes": tuple(args.hidden_layer_sizes),
+    given = {
+        "hidden_layer_sizes": None if args.hidden_layer_sizes is None
+        else tuple(args.hidden_layer_sizes),
         "max_iter": args.max_iter,
         "learning_rate_init": args.learning_rate_init,
         "validation_fraction": args.validation_fraction,
         "n_iter_no_change": args.n_iter_no_change,
-        "device": args.device,
     }
+    return {"device": args.device, **{k: v for k, v in given.items() if v is not None}}
 
 
 def _run_options(args):

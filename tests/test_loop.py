@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from skorchless import Callback, EarlyStopping
-from skorchless._schedules import LearningRateSchedule
-from skorchless._training import TensorData, TrainResult, _batch, train
+from skorchless._engine.loop import TensorData, TrainResult, _batch, train
+from skorchless._engine.schedules import LearningRateSchedule
 
 SENTINEL = 1234.5
 

@@ -13,7 +13,8 @@ import torch
 from sklearn.exceptions import NotFittedError
 
 from skorchless import TorchMLPClassifier, TorchMLPRegressor
-from skorchless._data import resolve_device, split_validation, to_tensor
+from skorchless._inputs import split_validation
+from skorchless._tensors import resolve_device, to_tensor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 ESTIMATORS = [TorchMLPRegressor, TorchMLPClassifier]

@@ -5,8 +5,10 @@ import time
 
 import torch
 
-from ._callbacks import EpochState
-from ._training import TrainResult
+from .callbacks import EpochState
+from .loop import TrainResult, keep_finite_outputs
+from .losses import weighted_mean
+from .network import snapshot
 
 
 def train_lbfgs(
@@ -28,7 +30,8 @@ def train_lbfgs(
     or once the largest gradient entry is below ``tol``. Each iteration is
     one row of the history (its loss is the loss at the start of the next
     iteration). If the loss stops being finite, the starting weights are
-    restored.
+    restored (see ``loop.keep_finite_outputs``). Callbacks run after the fit,
+    once per iteration, and cannot stop it.
 
     Parameters
     ----------
@@ -54,8 +57,8 @@ def train_lbfgs(
     Examples
     --------
     >>> import torch
-    >>> from skorchless._lbfgs import train_lbfgs
-    >>> from skorchless._training import TensorData
+    >>> from skorchless._engine.lbfgs import train_lbfgs
+    >>> from skorchless._engine.loop import TensorData
     >>> X = torch.randn(32, 2, generator=torch.Generator().manual_seed(0))
     >>> net = torch.nn.Linear(2, 1)
     >>> result = train_lbfgs(net, TensorData(X, X.sum(1, keepdim=True)),
@@ -71,16 +74,12 @@ def train_lbfgs(
         line_search_fn="strong_wolfe",
     )
     state = optimizer.state[optimizer.param_groups[0]["params"][0]]
-    start_weights = {k: v.detach().clone() for k, v in module.state_dict().items()}
+    start_weights = snapshot(module)
     losses = []  # the loss at the start of each iteration
 
     def closure():
         optimizer.zero_grad(set_to_none=True)
-        losses_per_sample = loss_fn(module(data.X), data.y)
-        if data.weight is None:
-            loss = losses_per_sample.mean()
-        else:
-            loss = (losses_per_sample * data.weight).mean()
+        loss = weighted_mean(loss_fn(module(data.X), data.y), data.weight)
         if l2_penalty:
             loss = loss + 0.5 * l2_penalty * sum((w * w).sum() for w in weights)
         loss.backward()
@@ -119,6 +118,8 @@ def train_lbfgs(
     result.samples_seen = len(data) * len(curve)
     result.best_epoch = first_epoch + len(curve) - 1
     result.best_loss = curve[-1] if curve else math.inf
+    if result.stop_reason == "diverged":
+        keep_finite_outputs(module, data.X, start_weights, result, first_epoch)
     for callback in callbacks:
         callback.on_train_end(result)
     return result

@@ -8,16 +8,10 @@ import torch
 from sklearn.datasets import make_classification, make_regression
 
 from skorchless import Callback, TorchMLPClassifier, TorchMLPRegressor
-from skorchless._backprop import (
-    AutogradStep,
-    MLPStep,
-    binary_cross_entropy,
-    cross_entropy,
-    make_step,
-    optimizer_step,
-    squared_error,
-)
-from skorchless._network import SeededDropout, build_mlp
+from skorchless._engine.losses import binary_cross_entropy, cross_entropy, squared_error
+from skorchless._engine.network import SeededDropout, build_mlp
+from skorchless._engine.optim import optimizer_step
+from skorchless._engine.step import AutogradStep, MLPStep, make_step
 
 
 def _mlp(activation="relu", sizes=(7, 5), n_inputs=4, n_outputs=3, dropout=0.0):
@@ -259,3 +253,60 @@ def test_direct_fused_adam_starts_from_existing_state():
     step()
     assert [optimizer.state[p]["step"].item() for p in module.parameters()] == [
         s + 1 for s in steps_before]
+
+
+# ------------------------------------------------- the probe of the direct kernel
+def test_the_direct_kernel_is_used_only_where_its_probe_passes(monkeypatch):
+    from skorchless._engine import optim
+
+    net = torch.nn.Linear(3, 1)
+    optimizer = torch.optim.Adam(net.parameters(), fused=True)
+    assert isinstance(optimizer_step(optimizer), optim.FusedAdamStep)
+
+    def changed_signature(*args, **kwargs):
+        raise TypeError("_fused_adam_() got an unexpected keyword argument 'grad_scale'")
+
+    # A torch whose private kernel changed: the probe fails, optimizer.step is used.
+    monkeypatch.setattr(optim.FusedAdamStep, "__call__", lambda self: changed_signature())
+    optim.direct_kernel_ok.cache_clear()
+    try:
+        assert not optim.direct_kernel_ok(torch.device("cpu"), torch.optim.Adam)
+        assert optimizer_step(optimizer) == optimizer.step
+    finally:
+        monkeypatch.undo()
+        optim.direct_kernel_ok.cache_clear()
+    assert optim.direct_kernel_ok(torch.device("cpu"), torch.optim.Adam)
+
+
+def test_a_direct_kernel_that_computes_otherwise_is_not_used(monkeypatch):
+    from skorchless._engine import optim
+
+    real = optim.FusedAdamStep.__call__
+
+    def off_by_a_little(self):
+        real(self)
+        for group in self.optimizer.param_groups:
+            for p in group["params"]:
+                p.data.add_(1e-6)
+
+    monkeypatch.setattr(optim.FusedAdamStep, "__call__", off_by_a_little)
+    optim.direct_kernel_ok.cache_clear()
+    try:
+        assert not optim.direct_kernel_ok(torch.device("cpu"), torch.optim.AdamW)
+    finally:
+        monkeypatch.undo()
+        optim.direct_kernel_ok.cache_clear()
+
+
+def test_estimators_train_the_same_with_the_direct_kernel_forced_off(
+        fit_before_and_after, regression_data):
+    from skorchless._engine import optim
+
+    X, y = regression_data
+    params = {"hidden_layer_sizes": (8,), "max_iter": 5, "device": "cpu", "random_state": 0}
+    optim.direct_kernel_ok.cache_clear()
+    before, after = fit_before_and_after(
+        lambda: TorchMLPRegressor(**params), X, y,
+        (optim, "direct_kernel_ok", lambda device, cls: False))
+    np.testing.assert_allclose(after.loss_curve_, before.loss_curve_, rtol=1e-5)
+    np.testing.assert_allclose(after.predict(X), before.predict(X), rtol=1e-4, atol=1e-6)

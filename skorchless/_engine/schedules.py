@@ -25,11 +25,15 @@ class LearningRateSchedule:
     power_t : float
     max_epochs : int, default=1
         Budget of epochs of ``"cosine"``.
+    samples_seen : int, default=0
+        Training samples seen before this schedule starts (``t_``): the
+        schedule lives as long as its optimizer, across ``partial_fit``
+        calls, and counts on from here.
 
     Examples
     --------
     >>> import torch
-    >>> from skorchless._schedules import LearningRateSchedule
+    >>> from skorchless._engine.schedules import LearningRateSchedule
     >>> opt = torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), lr=0.1)
     >>> schedule = LearningRateSchedule(opt, "adaptive", 0.1, 0.5)
     >>> schedule.plateau(), round(schedule.lr, 6)
@@ -37,19 +41,20 @@ class LearningRateSchedule:
     >>> cosine = LearningRateSchedule(opt, "cosine", 0.1, 0.5, max_epochs=4)
     >>> rates = [cosine.lr]
     >>> for _ in range(3):
-    ...     cosine.epoch_end(samples_seen=0)
+    ...     cosine.epoch_end(n_samples=0)
     ...     rates.append(round(cosine.lr, 4))
     >>> rates
     [0.1, 0.0854, 0.05, 0.0146]
     """
 
-    def __init__(self, optimizer, kind, lr_init, power_t, max_epochs=1):
+    def __init__(self, optimizer, kind, lr_init, power_t, max_epochs=1, samples_seen=0):
         self.optimizer = optimizer
         self.kind = kind
         self.lr_init = lr_init
         self.power_t = power_t
         self.max_epochs = max_epochs
         self.epochs_done = 0
+        self.samples_seen = samples_seen
         self._set(lr_init)
 
     def _set(self, lr):
@@ -57,11 +62,12 @@ class LearningRateSchedule:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
 
-    def epoch_end(self, samples_seen):
-        """Update the rate after an epoch."""
+    def epoch_end(self, n_samples):
+        """Update the rate after an epoch over ``n_samples`` training samples."""
         self.epochs_done += 1
+        self.samples_seen += n_samples
         if self.kind == "invscaling":
-            self._set(self.lr_init / (samples_seen + 1) ** self.power_t)
+            self._set(self.lr_init / (self.samples_seen + 1) ** self.power_t)
         elif self.kind == "cosine":
             progress = min(self.epochs_done / self.max_epochs, 1.0)
             self._set(self.lr_init * 0.5 * (1.0 + math.cos(math.pi * progress)))

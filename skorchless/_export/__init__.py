@@ -1,0 +1,1 @@
+"""Export of fitted estimators for serving: ONNX (``onnx``)."""

@@ -1,0 +1,365 @@
+"""The input encoder: everything between the user's table and the float32 matrix.
+
+``InputEncoder`` validates ``X`` (arrays, sparse matrices, DataFrames), decides
+the kind of each column on the first fit, and turns the rows into the matrix
+the network reads: numeric columns scaled and clipped as ``input_scaling``
+says and encoded in quantile bins as ``n_bins`` says (``_preprocessing``),
+categorical columns of a DataFrame one-hot encoded. It is fitted once, on the
+training rows, and reused by ``predict`` and the ONNX export. A new kind of
+column is one more branch of ``InputEncoder.validate`` and of
+``InputEncoder._make_transformer``.
+
+The validation split lives here too: it cuts the validated rows.
+"""
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import OneHotEncoder
+from sklearn.utils.validation import (
+    FLOAT_DTYPES,
+    check_array,
+    check_consistent_length,
+    validate_data,
+)
+
+from ._compat import check_y
+from ._preprocessing import make_input_scaler
+
+#: Most one-hot columns of a categorical feature: the 63 most frequent
+#: categories of the training rows get a column each, the rarer ones share one.
+MAX_CATEGORIES = 64
+#: ``n_bins="auto"``: quantile bins per numeric feature, from this many training rows on.
+AUTO_BINS = 64
+AUTO_BINS_MIN_SAMPLES = 2500
+#: ``n_bins="auto"`` gives all the numeric features together at most this many
+#: bins (fewer per feature when there are many), and none below 4 per feature.
+AUTO_BINS_MAX_COLUMNS = 512
+
+
+class InputEncoder:
+    """Validate and encode the features ``X`` of an estimator.
+
+    Parameters
+    ----------
+    input_scaling : {"robust", "standard"} or None
+        Scaling of the numeric columns (see ``make_input_scaler``).
+    n_bins : "auto", int or None
+        Quantile bins per numeric column (see ``resolve_n_bins``).
+
+    Attributes
+    ----------
+    categorical_ : list
+        The categorical columns of a DataFrame (dtype object, category, string
+        or bool), decided by the first ``validate(..., reset=True)``; empty
+        for numeric input.
+    transformer_ : sklearn transformer or None
+        The fitted encoding; None when numeric input is used as it is.
+    n_columns_ : int
+        Width of the encoded matrix: the network's input layer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.base import BaseEstimator
+    >>> from skorchless._inputs import InputEncoder
+    >>> encoder, owner = InputEncoder("standard", None), BaseEstimator()
+    >>> X, _ = encoder.validate(owner, np.eye(3), reset=True)
+    >>> encoder.fit_transform(X).shape, encoder.n_columns_, owner.n_features_in_
+    ((3, 3), 3, 3)
+    """
+
+    def __init__(self, input_scaling, n_bins):
+        self.input_scaling = input_scaling
+        self.n_bins = n_bins
+
+    def validate(self, estimator, X, y="no_validation", *, reset, y_numeric=False):
+        """Check ``X`` (and ``y``) as ``validate_data`` does; return them ready to encode.
+
+        Sets (``reset=True``) or checks ``n_features_in_`` and
+        ``feature_names_in_`` of ``estimator``. On reset, decides which columns
+        are categorical.
+
+        Parameters
+        ----------
+        estimator : BaseEstimator
+            The estimator the errors name and the feature names belong to.
+        X : array-like, sparse matrix or pandas.DataFrame
+        y : array-like, None or "no_validation", default="no_validation"
+            The targets, checked with ``X``; ``"no_validation"`` (predict)
+            checks ``X`` alone, None is refused as ``validate_data`` does.
+        reset : bool
+        y_numeric : bool, default=False
+            Whether ``y`` must be numeric.
+
+        Returns
+        -------
+        X : ndarray or pandas.DataFrame
+            A DataFrame (categorical columns as strings, missing as NaN) when
+            categorical columns are encoded, else a dense float array.
+        y : ndarray or None
+            None when not validated.
+        """
+        if reset:
+            self.categorical_ = categorical_columns(X)
+        if self.categorical_:
+            if not hasattr(X, "iloc"):
+                raise TypeError(
+                    f"This {type(estimator).__name__} was fitted on a pandas DataFrame with "
+                    f"categorical columns {self.categorical_}; X must be a DataFrame with "
+                    f"the same columns. Got {type(X).__name__} instead."
+                )
+            return _validate_frame(estimator, X, y, reset=reset, categorical=self.categorical_,
+                                   y_numeric=y_numeric)
+        options = dict(reset=reset, dtype=(np.float64, np.float32), accept_sparse=["csr", "csc"])
+        if isinstance(y, str) and y == "no_validation":
+            return _dense(validate_data(estimator, X, **options)), None
+        X, y = validate_data(estimator, X, y, multi_output=True, y_numeric=y_numeric, **options)
+        return _dense(X), y
+
+    def fit_transform(self, X):
+        """Fit the encoding on the training rows ``X`` (validated) and return them encoded."""
+        self.transformer_ = self._make_transformer(X)
+        if self.transformer_ is None:
+            encoded = X
+        else:
+            encoded = self.transformer_.fit_transform(X)
+        self.n_columns_ = encoded.shape[1]
+        return encoded
+
+    def transform(self, X):
+        """Return validated rows ``X`` encoded as in ``fit_transform``."""
+        return X if self.transformer_ is None else self.transformer_.transform(X)
+
+    def _make_transformer(self, X):
+        numeric = X.drop(columns=self.categorical_) if self.categorical_ else X
+        bins = resolve_n_bins(self.n_bins, len(X), lambda: _n_continuous(numeric))
+        if self.categorical_:
+            return make_frame_encoder(X.columns, self.categorical_, self.input_scaling, bins)
+        return make_input_scaler(self.input_scaling, bins)
+
+
+def categorical_columns(X):
+    """Return the names of the categorical columns of a DataFrame (else ``[]``).
+
+    A column is categorical when its dtype is object, category, string or
+    bool (pandas nullable ``"boolean"`` included).
+
+    Parameters
+    ----------
+    X : object
+        Anything; only a pandas DataFrame can have categorical columns.
+
+    Returns
+    -------
+    columns : list
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skorchless._inputs import categorical_columns
+    >>> categorical_columns(pd.DataFrame({"x": [1.0], "colour": ["red"], "new": [True]}))
+    ['colour', 'new']
+    """
+    if not isinstance(X, pd.DataFrame):
+        return []
+    return [
+        name for name, dtype in X.dtypes.items()
+        if isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+    ]
+
+
+def make_frame_encoder(columns, categorical, input_scaling, n_bins=0):
+    """Return an unfitted ``ColumnTransformer`` for a DataFrame with categorical columns.
+
+    Numeric columns go through ``make_input_scaler(input_scaling, n_bins)``;
+    categorical columns through a ``OneHotEncoder`` that keeps at most
+    ``MAX_CATEGORIES`` columns per feature (the rarest categories share one)
+    and encodes a category unseen in training as the rare one, or as all
+    zeros when the feature has no rare categories. A missing value is a
+    category of its own.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        All the columns of the frame, in order.
+    categorical : list
+        The categorical ones among them.
+    input_scaling : {"robust", "standard"} or None
+    n_bins : int, default=0
+        Quantile bins per numeric feature (0: none).
+
+    Returns
+    -------
+    encoder : sklearn.compose.ColumnTransformer
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skorchless._inputs import make_frame_encoder
+    >>> X = pd.DataFrame({"x": [1.0, 2.0, 3.0], "colour": ["red", "blue", "red"]})
+    >>> make_frame_encoder(X.columns, ["colour"], "standard").fit_transform(X).shape
+    (3, 3)
+    """
+    numeric = [name for name in columns if name not in categorical]
+    return ColumnTransformer(
+        [("numeric", make_input_scaler(input_scaling, n_bins) or "passthrough", numeric),
+         ("categorical", OneHotEncoder(
+             handle_unknown="infrequent_if_exist", max_categories=MAX_CATEGORIES,
+             sparse_output=False), list(categorical))],
+        verbose_feature_names_out=False,
+    )
+
+
+def resolve_n_bins(n_bins, n_samples, n_features):
+    """Return the bins per numeric feature that ``n_bins`` asks for (0: none).
+
+    Parameters
+    ----------
+    n_bins : "auto", int or None
+        ``"auto"``: ``AUTO_BINS`` bins from ``AUTO_BINS_MIN_SAMPLES`` training
+        rows on (fewer rows overfit them), capped so that all the features
+        together get at most ``AUTO_BINS_MAX_COLUMNS`` (none when that leaves
+        fewer than 4 per feature). None: no bins.
+    n_samples : int
+        Training rows.
+    n_features : int or callable
+        Numeric features, or a function that counts them, called only when
+        ``"auto"`` needs the count (counting may be costly).
+
+    Returns
+    -------
+    n_bins : int
+
+    Examples
+    --------
+    >>> from skorchless._inputs import resolve_n_bins
+    >>> resolve_n_bins("auto", 10_000, 5), resolve_n_bins("auto", 10_000, 32)
+    (64, 16)
+    >>> resolve_n_bins("auto", 1000, 5), resolve_n_bins(8, 1000, 5)
+    (0, 8)
+    """
+    if n_bins is None:
+        return 0
+    if n_bins != "auto":
+        return int(n_bins)
+    if n_samples < AUTO_BINS_MIN_SAMPLES:
+        return 0
+    if callable(n_features):
+        n_features = n_features()
+    if n_features == 0:
+        return 0
+    bins = min(AUTO_BINS, AUTO_BINS_MAX_COLUMNS // n_features)
+    return bins if bins >= 4 else 0
+
+
+def _n_continuous(X):
+    """Count the columns with more than two distinct values (in the first rows)."""
+    values = np.asarray(X, dtype=np.float64)
+    return sum(len(np.unique(column[:10_000])) > 2 for column in values.T)
+
+
+def _validate_frame(estimator, X, y, *, reset, categorical, y_numeric=False):
+    # A DataFrame with categorical columns: the feature names are checked (and
+    # set on reset) as validate_data does, missing or infinite values in the
+    # numeric columns rejected with the same error as for arrays, and a copy is
+    # returned whose categorical columns hold strings, missing values as NaN
+    # (so that every dtype -- category, bool, mixed objects -- encodes the same
+    # way in fit and predict).
+    validate_data(estimator, X, reset=reset, skip_check_array=True)
+    numeric = [name for name in X.columns if name not in categorical]
+    check_array(X[numeric] if numeric else np.zeros((len(X), 1)), dtype=FLOAT_DTYPES,
+                input_name="X", estimator=estimator)
+    if isinstance(y, str) and y == "no_validation":
+        y = None
+    else:
+        y = check_y(y, multi_output=True, y_numeric=y_numeric, estimator=estimator)
+        check_consistent_length(X, y)
+    X = X.copy()
+    for name in categorical:
+        X[name] = _as_strings(X[name])
+    return X, y
+
+
+def _as_strings(column):
+    values = column.astype(object).to_numpy()  # keeps a category's own type (1, not 1.0)
+    missing = pd.isna(values)
+    strings = values.astype(str).astype(object)
+    strings[missing] = np.nan
+    return pd.Series(strings, index=column.index, dtype=object)
+
+
+def _dense(X):
+    return X.toarray() if hasattr(X, "toarray") else X
+
+
+def take_rows(array, idx):
+    """Return the rows ``idx`` of an array or DataFrame (None stays None).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorchless._inputs import take_rows
+    >>> take_rows(np.arange(4), [0, 2]), take_rows(None, [0])
+    (array([0, 2]), None)
+    """
+    if array is None:
+        return None
+    return array.iloc[idx] if hasattr(array, "iloc") else array[idx]
+
+
+def split_validation(y, validation_fraction, *, stratify, random_state):
+    """Return ``(train_idx, valid_idx)``, a seeded split of ``range(len(y))``.
+
+    The split is stratified by ``y`` when ``stratify`` is true and every class
+    has at least two members and there is room for each class in both parts;
+    otherwise it is a plain shuffled split.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+    validation_fraction : float
+        Fraction of rows to hold out, in (0, 1).
+    stratify : bool
+        Whether to try to stratify by ``y`` (single-label classification).
+    random_state : int
+        Seed of the split.
+
+    Returns
+    -------
+    train_idx, valid_idx : ndarray of int
+
+    Raises
+    ------
+    ValueError
+        If the validation set or the training set would be empty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorchless._inputs import split_validation
+    >>> train, valid = split_validation(np.arange(10) % 2, 0.2, stratify=True,
+    ...                                 random_state=0)
+    >>> len(train), len(valid)
+    (8, 2)
+    """
+    n_samples = len(y)
+    n_valid = int(np.ceil(validation_fraction * n_samples))
+    if n_valid < 1 or n_samples - n_valid < 1:
+        raise ValueError(
+            f"validation_fraction={validation_fraction} leaves an empty training or "
+            f"validation set with {n_samples} samples. Increase 'validation_fraction' "
+            "or the size of your dataset, or set early_stopping=False."
+        )
+    strata = None
+    if stratify:
+        _, counts = np.unique(y, return_counts=True)
+        if counts.min() >= 2 and len(counts) <= min(n_valid, n_samples - n_valid):
+            strata = y
+    indices = np.arange(n_samples)
+    return train_test_split(
+        indices, test_size=n_valid, stratify=strata, random_state=random_state
+    )
