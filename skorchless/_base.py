@@ -32,6 +32,10 @@ from ._persistence.pickling import PickleMixin
 from ._progress import ProgressBar, progress_bar_visible
 from ._tensors import resolve_device, to_numpy, to_tensor
 
+#: scikit-learn's MLP says this when training leaves non-finite weights.
+NON_FINITE_WEIGHTS = ("Solver produced non-finite parameter weights. The input data may "
+                      "contain large values and need to be preprocessed.")
+
 
 class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
     """Shared machinery of ``TorchMLPRegressor`` and ``TorchMLPClassifier``.
@@ -153,10 +157,16 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
              sample_weight_val=None, *, incremental=False, classes=None):
         first_pass = not hasattr(self, "module_") or not (self.warm_start or incremental)
         _params.check_params(self)
+        if incremental and self.early_stopping is True:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: it holds out no "
+                "validation set. Set early_stopping to 'auto' or False."
+            )
         if first_pass:
             self._inputs = InputEncoder(self.input_scaling, self.n_bins)
             self._target = self._make_target()
-        train_rows = self._checked(X, y, sample_weight, reset=first_pass, classes=classes)
+        train_rows = self._checked(X, y, sample_weight, reset=first_pass, classes=classes,
+                                   same_classes=not (first_pass or incremental))
         valid = self._validation_set(X_val, y_val, sample_weight_val, incremental)
         rng = check_random_state(self.random_state)
         split_seed, init_seed, shuffle_seed = rng.randint(np.iinfo(np.int32).max, size=3)
@@ -175,22 +185,27 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
             result = self._train_lbfgs(train_data)
         else:
             result = self._train_stochastic(train_data, valid, incremental)
-        if not result.finite_outputs:
+        if not result.finite_outputs or (
+                result.stop_reason == "diverged" and result.best_epoch < len(self.history_) + 1):
             raise ValueError(
-                "The network's outputs on X overflow float32 even with its starting "
-                "weights: the magnitudes of X are too large. Scale X, or use "
-                "input_scaling='robust' or 'standard'."
+                f"{NON_FINITE_WEIGHTS} The loss was not finite from the first epoch "
+                "on: scale X (or use input_scaling='robust'), or lower "
+                "'learning_rate_init'."
             )
         self._store_result(result, incremental)
         return self
 
-    def _checked(self, X, y, sample_weight, *, reset, classes=None):
+    def _checked(self, X, y, sample_weight, *, reset, classes=None, same_classes=False):
         """Validate ``X``, encode ``y`` and check the weights: ``(X, y, weight)``."""
         target = self._target
         X, y = self._inputs.validate(self, X, y, reset=reset,
                                      y_numeric=not target.is_classifier)
-        y = target.encode(y, fit=reset, classes=classes)
+        y = target.encode(y, fit=reset, classes=classes, same_classes=same_classes)
         if reset:  # here, so that partial_fit's next call sees classes_
+            # float32 input: float32 weights and predictions; else float64 (as
+            # scikit-learn's MLP); the network trains in float32 either way.
+            self._dtype = np.dtype(np.float32 if getattr(X, "dtype", None) == np.float32
+                                   else np.float64)
             self.n_outputs_ = target.n_outputs
             self.out_activation_ = target.out_activation
             if target.is_classifier:
@@ -257,9 +272,15 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
         y = self._target.to_network(y)
         if sample_weight is not None:
             sample_weight = sample_weight / sample_weight.mean()
+            if (sample_weight == 1.0).all():  # equal weights: the unweighted computation
+                sample_weight = None
         y_dtype = torch.int64 if y.dtype.kind in "iu" else torch.float32
+        try:
+            X = to_tensor(X, self.device_, name="X")
+        except ValueError as exc:
+            raise ValueError(f"{NON_FINITE_WEIGHTS} {exc}") from None
         return TensorData(
-            to_tensor(X, self.device_, name="X"),
+            X,
             to_tensor(y, self.device_, dtype=y_dtype, name="y"),
             None if sample_weight is None else to_tensor(sample_weight, self.device_),
         )
@@ -356,13 +377,21 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
 
     # ------------------------------------------------------------ predicting
     def _raw_predict(self, X):
-        """Validate and encode ``X``; return the network outputs as float64 numpy."""
+        """Validate and encode ``X``; return the network outputs as numpy.
+
+        In float32 for float32 ``X`` on a model fitted on float32, else in
+        float64: the forward pass then runs in float64 (the trained float32
+        weights converted), so that a row's output does not depend on the
+        rows predicted with it.
+        """
         check_is_fitted(self, "module_")
         X, _ = self._inputs.validate(self, X, reset=False)
+        dtype = np.result_type(getattr(X, "dtype", np.float64), self._fit_dtype)
         X = self._inputs.transform(X)
         # On the host: predict_raw moves one chunk at a time to the device.
-        output = predict_raw(self.module_, to_tensor(X, torch.device("cpu"), name="X"))
-        output = to_numpy(output, dtype=np.float64)
+        X = to_tensor(X, torch.device("cpu"), name="X",
+                      dtype=torch.float32 if dtype == np.float32 else torch.float64)
+        output = to_numpy(predict_raw(self.module_, X))
         if not np.isfinite(output).all():
             raise ValueError(
                 f"The network of this {type(self).__name__} outputs NaN or infinite "
@@ -372,17 +401,35 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
         return output
 
     @property
-    def coefs_(self):
-        """List of ndarray: weight matrices, ``coefs_[i]`` of shape (n_in, n_out)."""
+    def _fit_dtype(self):
+        return getattr(self, "_dtype", np.dtype(np.float64))  # models of 0.1: float64
+
+    def _layers(self):
+        # (weight of shape (n_in, n_out), bias) of each layer, in float64; the
+        # last one with the target's scaling folded in, so that a forward pass
+        # through them gives what predict gives.
         check_is_fitted(self, "module_")
-        return [np.ascontiguousarray(to_numpy(layer.weight).T)
-                for layer in linear_layers(self.module_)]
+        layers = [(to_numpy(layer.weight, np.float64).T, to_numpy(layer.bias, np.float64))
+                  for layer in linear_layers(self.module_)]
+        layers[-1] = self._target.fold(*layers[-1])
+        return layers
+
+    @property
+    def coefs_(self):
+        """List of ndarray: weight matrices, ``coefs_[i]`` of shape (n_in, n_out).
+
+        The trained weights in the dtype of the training data (float32 or
+        float64), the target's internal scaling folded into the last layer:
+        ``out_activation_(... activation(X' @ coefs_[0] + intercepts_[0]) ...)``
+        is ``predict`` (``predict_proba``), where ``X'`` is ``X`` after the
+        input encoding (``X`` itself with ``input_scaling=None, n_bins=None``).
+        """
+        return [np.ascontiguousarray(w, dtype=self._fit_dtype) for w, _ in self._layers()]
 
     @property
     def intercepts_(self):
-        """List of ndarray: bias vectors, ``intercepts_[i]`` of shape (n_out,)."""
-        check_is_fitted(self, "module_")
-        return [to_numpy(layer.bias) for layer in linear_layers(self.module_)]
+        """List of ndarray: bias vectors, ``intercepts_[i]`` of shape (n_out,); see ``coefs_``."""
+        return [b.astype(self._fit_dtype) for _, b in self._layers()]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -405,6 +452,12 @@ def _warn_about_stop(estimator, result, incremental):
             f"{len(result.history)} epoch(s); the model holds the weights of "
             f"epoch {result.best_epoch} and can be used.",
             UserWarning, stacklevel=6,
+        )
+    elif result.stop_reason == "max_fun":
+        warnings.warn(
+            f"{name}: lbfgs failed to converge: the maximum number of loss evaluations "
+            f"(max_fun={estimator.max_fun}) was reached.",
+            ConvergenceWarning, stacklevel=6,
         )
     elif (result.stop_reason == "max_iter" and not incremental
           and estimator.learning_rate not in BUDGET_SCHEDULES):

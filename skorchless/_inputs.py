@@ -33,6 +33,8 @@ MAX_CATEGORIES = 64
 #: ``n_bins="auto"``: quantile bins per numeric feature, from this many training rows on.
 AUTO_BINS = 64
 AUTO_BINS_MIN_SAMPLES = 2500
+#: Fewest rows of a validation set (as in scikit-learn: one row scores nothing).
+MIN_VALIDATION_ROWS = 2
 #: ``n_bins="auto"`` gives all the numeric features together at most this many
 #: bins (fewer per feature when there are many), and none below 4 per feature.
 AUTO_BINS_MAX_COLUMNS = 512
@@ -335,7 +337,8 @@ def split_validation(y, validation_fraction, *, stratify, random_state):
     Raises
     ------
     ValueError
-        If the validation set or the training set would be empty.
+        If the validation set would have fewer than 2 rows, or the training set
+        none.
 
     Examples
     --------
@@ -348,11 +351,13 @@ def split_validation(y, validation_fraction, *, stratify, random_state):
     """
     n_samples = len(y)
     n_valid = int(np.ceil(validation_fraction * n_samples))
-    if n_valid < 1 or n_samples - n_valid < 1:
+    if n_valid < MIN_VALIDATION_ROWS or n_samples - n_valid < 1:
         raise ValueError(
-            f"validation_fraction={validation_fraction} leaves an empty training or "
-            f"validation set with {n_samples} samples. Increase 'validation_fraction' "
-            "or the size of your dataset, or set early_stopping=False."
+            "The validation set is too small. Increase 'validation_fraction' or the "
+            f"size of your dataset, or set early_stopping=False: validation_fraction="
+            f"{validation_fraction} of {n_samples} samples leaves {n_valid} validation "
+            f"and {n_samples - n_valid} training rows (at least {MIN_VALIDATION_ROWS} "
+            "and 1 are needed)."
         )
     strata = None
     if stratify:

@@ -64,10 +64,10 @@ class RegressionTarget:
         """Name of the output activation, as in scikit-learn's MLP."""
         return "exp" if self.loss == "poisson" else "identity"
 
-    def encode(self, y, *, fit, classes=None):
+    def encode(self, y, *, fit, classes=None, same_classes=False):
         """Check ``y`` and return it as float64; ``fit`` fixes the number of outputs.
 
-        ``classes`` is the classifier's; regression has none.
+        ``classes`` and ``same_classes`` are the classifier's; regression has none.
         """
         y = np.asarray(y, dtype=np.float64)
         if y.ndim == 2 and y.shape[1] == 1:
@@ -130,9 +130,15 @@ class RegressionTarget:
         return output * self.scale + self.center
 
     def decode(self, output):
-        """Return the predictions of raw network outputs (float64 ndarray)."""
-        y = self._unscale(output)
+        """Return the predictions of raw network outputs (in their dtype)."""
+        y = self._unscale(output).astype(output.dtype, copy=False)
         return y.ravel() if self.n_outputs == 1 else y
+
+    def fold(self, weight, bias):
+        """Return the last layer ``(weight, bias)`` with the target's scaling folded in."""
+        if self.loss == "poisson":  # exp(z + log(scale)): a shift of the bias
+            return weight, bias + np.log(self.scale)
+        return weight * self.scale, bias * self.scale + self.center
 
     def score(self, output, y, sample_weight):
         """R² of raw outputs (a float32 tensor) against encoded targets."""
@@ -183,11 +189,13 @@ class ClassificationTarget:
         """Name of the output activation, as in scikit-learn's MLP."""
         return "softmax" if self.n_outputs > 1 and not self.multilabel else "logistic"
 
-    def encode(self, y, *, fit, classes=None):
+    def encode(self, y, *, fit, classes=None, same_classes=False):
         """Check the labels ``y``; return class indices (int64) or the indicator (float32).
 
         With ``fit`` the classes are learned (from ``classes`` when given, as
-        in ``partial_fit``); otherwise ``y`` must hold known labels only.
+        in ``partial_fit``, except for a multilabel indicator, whose columns
+        are the classes); otherwise ``y`` must hold known labels only, and
+        with ``same_classes`` (a ``warm_start`` fit) all of them.
         """
         y = np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy()
         if y.ndim == 2 and y.shape[1] == 1:
@@ -211,7 +219,8 @@ class ClassificationTarget:
                 "be 1-D labels or a 2-D 0/1 multilabel indicator matrix."
             )
         if fit:
-            binarizer = LabelBinarizer().fit(y if classes is None else classes)
+            multilabel = target_type == "multilabel-indicator"
+            binarizer = LabelBinarizer().fit(y if classes is None or multilabel else classes)
             if len(binarizer.classes_) < 2:
                 raise ValueError(
                     "TorchMLPClassifier needs samples of at least 2 classes in y; got "
@@ -220,6 +229,13 @@ class ClassificationTarget:
             self.binarizer = binarizer
             self.classes_ = binarizer.classes_
             self.multilabel = binarizer.y_type_ == "multilabel-indicator"
+        if same_classes and not self.multilabel and not np.array_equal(
+                np.unique(y), self.classes_):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in the "
+                f"previous call to fit. Previously got {self.classes_}, `y` has "
+                f"{np.unique(y)}"
+            )
         if not fit or classes is not None:
             self._check_known_labels(y)
         if self.multilabel:
@@ -277,13 +293,17 @@ class ClassificationTarget:
         return indices if self.multilabel else self.classes_[indices]
 
     def proba(self, output):
-        """Return the class probabilities of raw outputs (float64)."""
+        """Return the class probabilities of raw outputs (in their dtype)."""
         if self.multilabel:
             return expit(output)
         if output.shape[1] == 1:
             p = expit(output[:, 0])
             return np.column_stack([1.0 - p, p])
         return softmax(output, axis=1)
+
+    def fold(self, weight, bias):
+        """Return the last layer ``(weight, bias)``: labels have no scaling to fold in."""
+        return weight, bias
 
     def score(self, output, y, sample_weight):
         """Accuracy of raw outputs (a float32 tensor) against encoded labels."""

@@ -55,3 +55,12 @@ def fit_before_and_after(monkeypatch):
 def global_random_seed():
     """The seed scikit-learn's own tests take (its default, 42); see sklearn_mlp/."""
     return 42
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the items of scikit-learn's MLP tests that differ (see sklearn_mlp/swap.py)."""
+    from sklearn_mlp.swap import mark_differences
+
+    for mode in ("off", "defaults"):
+        mark_differences([item for item in items
+                          if item.path.name == f"test_sklearn_mlp_extras_{mode}.py"], mode)

@@ -213,8 +213,12 @@ def test_fit_after_partial_fit_starts_afresh(fast):
 def test_warm_start_refuses_new_labels(fast):
     X, y = _three_blobs()
     clf = _fit(X, y, fast, warm_start=True)
-    with pytest.raises(ValueError, match="y contains labels not seen in the first fit"):
+    # scikit-learn's message: a warm start needs the same classes
+    with pytest.raises(ValueError, match=r"warm_start can only be used where `y` has the "
+                                         r"same classes .* Previously got \[0 1 2\]"):
         clf.fit(X, y + 1)
+    with pytest.raises(ValueError, match="same classes"):
+        clf.fit(X[y < 2], y[y < 2])  # fewer classes too
 
 
 # ------------------------------------------------------------ stratified split

@@ -53,7 +53,9 @@ def test_old_files_load_and_predict_as_when_saved(name, kind, expected):
         np.testing.assert_allclose(model.predict_proba(X), expected[f"{name}_proba"],
                                    rtol=1e-6, atol=1e-9)
     else:
-        np.testing.assert_allclose(predicted, expected[f"{name}_predict"], rtol=1e-6)
+        # predict now runs in float64: equal to float32 rounding (targets of order 1)
+        np.testing.assert_allclose(predicted, expected[f"{name}_predict"], rtol=1e-5,
+                                   atol=1e-5)
 
 
 @pytest.mark.parametrize("kind", ["safe format v1", "pickle 0.1.0"])

@@ -152,7 +152,9 @@ def test_max_epochs():
 def test_divergent_validation_loss_stops_and_restores_the_best_weights(bad, select_best):
     result, recorder, module, _ = run([5.0, 3.0, 4.0, bad, 1.0], select_best=select_best)
     assert result.stop_reason == "diverged"
-    assert len(result.history) == 3  # the divergent epoch is not recorded
+    assert len(result.history) == 4  # the divergent epoch is the last row, not the best
+    assert not math.isfinite(result.history[-1]["valid_loss"])
+    assert not result.history[-1]["is_best"]
     assert result.best_epoch == 2
     assert_weights(module, recorder.weights[2])
     assert recorder.events[-1] == ("end", "diverged")
@@ -168,7 +170,7 @@ def test_divergent_training_loss_without_validation_restores_the_best_epoch():
 
 def test_divergence_at_the_first_epoch_restores_the_starting_weights():
     result, _, module, initial = run([math.nan], first_epoch=11)
-    assert result.stop_reason == "diverged" and result.history == []
+    assert result.stop_reason == "diverged" and len(result.history) == 1
     assert result.best_epoch == 10  # the epoch before the first: the starting weights
     assert_weights(module, initial)
 

@@ -16,7 +16,7 @@ from skorchless._progress import progress_bar_visible
 
 FAST = {"hidden_layer_sizes": (8,), "max_iter": 60, "learning_rate_init": 0.05,
         "n_iter_no_change": 3, "early_stopping": True, "random_state": 0, "device": "cpu"}
-EPOCH_LINE = re.compile(r"^epoch +\d+  train_loss [0-9.]+  valid_loss [0-9.]+", re.M)
+EPOCH_LINE = re.compile(r"^Iteration \d+, loss = [0-9.]+, validation loss = [0-9.]+", re.M)
 
 
 @pytest.fixture(scope="module")

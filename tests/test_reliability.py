@@ -64,22 +64,31 @@ def _blow_up_learning_rate(est):
 
 
 # ------------------------------------------------------------------ divergence
-@pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_a_learning_rate_that_blows_up_stops_warns_and_keeps_finite_weights(Estimator, fast):
-    X, y = _data(Estimator)
-    est = Estimator(**{**fast, "solver": "sgd", "max_iter": 20, "learning_rate_init": 1e8})
+def test_a_learning_rate_that_blows_up_at_once_is_a_clear_error(fast):
+    # No epoch ends with a finite loss: scikit-learn's error, not a model that
+    # never trained returned as fitted.
+    X, y = _data(TorchMLPRegressor)
+    est = TorchMLPRegressor(**{**fast, "solver": "sgd", "max_iter": 20,
+                               "learning_rate_init": 1e8})
+    with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):
+        est.fit(X, y)
+    assert not hasattr(est, "stop_reason_")
+    assert all(torch.isfinite(p).all() for p in est.module_.parameters())
+    _assert_holds(est, _initial_weights(est, X, y))
+
+
+def test_a_learning_rate_that_blows_up_later_stops_warns_and_keeps_finite_weights(fast):
+    X, y = _data(TorchMLPClassifier)
+    est = TorchMLPClassifier(**{**fast, "solver": "sgd", "max_iter": 20,
+                                "learning_rate_init": 1e8})
     recorder = WeightRecorder(est)
     est.set_params(callbacks=[recorder])
     with pytest.warns(RuntimeWarning, match=r"training diverged \(the loss became NaN or "
                                             r"infinite\) .*Lower 'learning_rate_init'"):
         est.fit(X, y)
-    assert est.stop_reason_ == "diverged" and est.n_iter_ < 20
+    assert est.stop_reason_ == "diverged" and est.n_iter_ < 20 and est.best_epoch_ >= 1
     assert np.isfinite(_outputs(est, X)).all()
-    assert all(torch.isfinite(p).all() for p in est.module_.parameters())
-    if est.best_epoch_:
-        _assert_holds(est, recorder.weights[est.best_epoch_])
-    else:  # no epoch finished: the initial weights
-        _assert_holds(est, _initial_weights(est, X, y))
+    _assert_holds(est, recorder.weights[est.best_epoch_])
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -92,7 +101,10 @@ def test_divergence_mid_training_restores_the_best_epoch_so_far(Estimator, fast)
         est.fit(X, y)
     assert est.stop_reason_ == "diverged"
     assert est.n_iter_ <= 5 and 1 <= est.best_epoch_ <= 4
-    assert est.best_epoch_ == 1 + int(np.argmin(est.validation_loss_curve_))
+    # the diverged epoch is recorded (NaN), as scikit-learn records it
+    assert not np.isfinite(est.validation_loss_curve_[-1])
+    assert np.isnan(est.validation_scores_[-1])
+    assert est.best_epoch_ == 1 + int(np.nanargmin(est.validation_loss_curve_))
     _assert_holds(est, recorder.weights[est.best_epoch_])
     assert np.isfinite(_outputs(est, X)).all()
 
@@ -105,10 +117,10 @@ def test_best_weights_that_overflow_give_way_to_the_starting_weights(fast):
     y = np.array([0.5, 0.0, 1.0])
     params = {**fast, "hidden_layer_sizes": (3,), "solver": "sgd", "input_scaling": None,
               "early_stopping": False, "max_iter": 3}
-    with pytest.warns(RuntimeWarning, match="restored the weights of epoch 0"):
-        est = TorchMLPRegressor(**params).fit(X, y)
-    assert est.stop_reason_ == "diverged" and est.best_epoch_ == 0
-    assert np.isfinite(est.predict(X)).all()
+    est = TorchMLPRegressor(**params)
+    with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):
+        est.fit(X, y)
+    # the starting weights are back (nothing was learned, so nothing is kept)
     _assert_holds(est, _initial_weights(est, X, y))
 
 

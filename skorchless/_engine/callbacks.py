@@ -176,6 +176,9 @@ class EarlyStopping(Callback):
 class EpochLogger(Callback):
     """Print one line per epoch: losses, score, time and a mark on the best.
 
+    Each line starts as scikit-learn's MLP prints it (``Iteration N, loss =
+    ...``), so that tools that read those lines read these.
+
     Parameters
     ----------
     file : file-like, default=sys.stdout
@@ -184,8 +187,8 @@ class EpochLogger(Callback):
     Examples
     --------
     >>> from skorchless import EpochLogger, EpochState
-    >>> EpochLogger().on_epoch_end(EpochState(3, 0.25, 0.3, 0.9, 1e-3, 0.02, True))
-    epoch   3  train_loss 0.25000  valid_loss 0.30000  valid_score 0.9000  0.02s  *
+    >>> EpochLogger().on_epoch_end(EpochState(3, 0.25, None, None, 1e-3, 0.02, True))
+    Iteration 3, loss = 0.25000000, 0.02 s *
     """
 
     def __init__(self, file=None):
@@ -193,12 +196,10 @@ class EpochLogger(Callback):
 
     def on_epoch_end(self, state):
         """Print the line of ``state``."""
-        parts = [f"epoch {state.epoch:3d}", f"train_loss {state.train_loss:.5f}"]
+        parts = [f"Iteration {state.epoch}", f"loss = {state.train_loss:.8f}"]
         if state.valid_loss is not None:
-            parts.append(f"valid_loss {state.valid_loss:.5f}")
+            parts.append(f"validation loss = {state.valid_loss:.8f}")
         if state.valid_score is not None:
-            parts.append(f"valid_score {state.valid_score:.4f}")
-        parts.append(f"{state.seconds:.2f}s")
-        if state.is_best:
-            parts.append("*")
-        print("  ".join(parts), file=self.file or sys.stdout, flush=True)
+            parts.append(f"validation score = {state.valid_score:.6f}")
+        parts.append(f"{state.seconds:.2f} s" + (" *" if state.is_best else ""))
+        print(", ".join(parts), file=self.file or sys.stdout, flush=True)

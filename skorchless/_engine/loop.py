@@ -5,11 +5,14 @@ already a tensor of the right dtype on the right device; everything it decides
 (the best epoch, why it stopped) it returns.
 """
 
+import copy
 import math
 import time
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 from .callbacks import EpochState
 from .step import make_step
@@ -98,7 +101,8 @@ def train(
     Each epoch runs mini-batch steps over ``train_data``, then evaluates
     ``valid_data`` if given. The monitored loss (validation loss, else training loss) feeds
     ``early_stopping``. Training ends when the epochs run out, patience runs
-    out, the loss stops being finite (``"diverged"``) or the user presses
+    out, the loss stops being finite (``"diverged"``; that epoch is the last
+    row of the history, with a NaN validation score) or the user presses
     Ctrl-C (``"interrupted"``). The module then holds the best weights if
     ``select_best`` is true, or if training diverged or was interrupted;
     otherwise it keeps the weights of its last epoch.
@@ -177,11 +181,15 @@ def train(
             valid_loss = valid_score = None
             if valid_data is not None:
                 valid_loss, valid_score = _validate(module, valid_data, loss_fn, score_fn)
-            if not all(math.isfinite(v) for v in (train_loss, valid_loss or 0.0)):
-                result.stop_reason = "diverged"
-                break
             state = EpochState(epoch, train_loss, valid_loss, valid_score, lr,
                                time.perf_counter() - start, module=module)
+            if not all(math.isfinite(v) for v in (train_loss, valid_loss or 0.0)):
+                # recorded as scikit-learn records it: the epoch's values, NaN score
+                if score_fn is not None:
+                    state.valid_score = math.nan
+                result.history.append(state.as_dict())
+                result.stop_reason = "diverged"
+                break
             out_of_patience = early_stopping.update(state)
             state.is_best = early_stopping.best_epoch == epoch
             result.history.append(state.as_dict())
@@ -315,7 +323,10 @@ def predict_raw(module, X, chunk_rows=None):
     module : torch.nn.Module
     X : torch.Tensor of shape (n_samples, n_features)
         On the module's device, or on the CPU (each chunk is then moved to the
-        module's device, so that large data need not fit there at once).
+        module's device, so that large data need not fit there at once). Of
+        another floating dtype than the module's parameters (float64 for a
+        float32 network), the forward pass runs in ``X``'s dtype, with the
+        parameters converted for it.
     chunk_rows : int or None
         Rows per forward pass; None picks ``CPU_CHUNK_ROWS`` on a CPU, else
         ``ACCELERATOR_CHUNK_ROWS``.
@@ -346,10 +357,37 @@ def predict_raw(module, X, chunk_rows=None):
     was_training = module.training
     if was_training:
         module.eval()
+    forward = _forward_in(module, X.dtype)
     try:
-        chunks = [module(X[a:b].to(device, non_blocking=True))
+        chunks = [forward(X[a:b].to(device, non_blocking=True))
                   for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     finally:
         if was_training:
             module.train()
     return (torch.cat(chunks) if len(chunks) != 1 else chunks[0])[:n_rows]
+
+
+def _forward_in(module, dtype):
+    # The module itself, or its forward pass in ``dtype``. For a Sequential of
+    # Linear layers and parameter-free layers (what build_mlp makes) each
+    # Linear runs with its weights converted on the fly: nothing is cached that
+    # could go stale, nothing is swapped that threads would see. Any other
+    # module is converted as a copy.
+    tensors = [*module.parameters(), *module.buffers()]
+    if all(t.dtype == dtype or not t.is_floating_point() for t in tensors):
+        return module
+    layers = list(module) if type(module) is nn.Sequential else []
+    if not layers or not all(type(m) is nn.Linear or not [*m.parameters(), *m.buffers()]
+                             for m in layers):
+        return copy.deepcopy(module).to(dtype)
+
+    def forward(x):
+        for layer in layers:
+            if type(layer) is nn.Linear:
+                bias = None if layer.bias is None else layer.bias.to(dtype)
+                x = F.linear(x, layer.weight.to(dtype), bias)
+            else:
+                x = layer(x)
+        return x
+
+    return forward

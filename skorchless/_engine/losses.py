@@ -127,6 +127,8 @@ def cross_entropy(label_smoothing):
 def binary_cross_entropy(label_smoothing, multilabel):
     """Return the sigmoid cross-entropy ``Loss`` (labels 0/1, one column per label).
 
+    A sample's loss is the sum over its labels, as in scikit-learn's MLP.
+
     Examples
     --------
     >>> import torch
@@ -142,14 +144,14 @@ def binary_cross_entropy(label_smoothing, multilabel):
         return target
 
     def losses_of(output, target):
-        return F.binary_cross_entropy_with_logits(output, target, reduction="none").mean(1)
+        # summed over the labels, as scikit-learn's log-loss of multilabel targets
+        return F.binary_cross_entropy_with_logits(output, target, reduction="none").sum(1)
 
     def per_sample(output, y):
         return losses_of(output, target_of(y))
 
     def with_grad(output, y):
         target = target_of(y)
-        return (losses_of(output, target),
-                torch.sigmoid(output).sub_(target).div_(output.shape[1]))
+        return losses_of(output, target), torch.sigmoid(output).sub_(target)
 
     return Loss(per_sample, with_grad)

@@ -1,0 +1,1 @@
+"""scikit-learn's own MLP tests, run against our estimators (see ``swap.py``)."""

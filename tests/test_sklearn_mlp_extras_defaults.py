@@ -1,0 +1,5 @@
+"""scikit-learn's test_mlp.py on our estimators, with our extras at their defaults."""
+
+from sklearn_mlp.swap import load_sklearn_mlp_tests
+
+load_sklearn_mlp_tests(globals(), extras="defaults")
