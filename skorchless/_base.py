@@ -8,13 +8,11 @@ the network's input is the ``InputEncoder`` (``_inputs``).
 """
 
 import math
-import warnings
 from abc import ABC, abstractmethod
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -26,10 +24,11 @@ from ._engine.lbfgs import train_lbfgs
 from ._engine.loop import TensorData, predict_raw, train
 from ._engine.network import build_mlp, linear_layers, use_generator
 from ._engine.optim import make_optimizer
-from ._engine.schedules import BUDGET_SCHEDULES, LearningRateSchedule
+from ._engine.schedules import LearningRateSchedule
 from ._inputs import InputEncoder, split_validation, take_rows
 from ._persistence.pickling import PickleMixin
 from ._progress import ProgressBar, progress_bar_visible
+from ._results import store_result
 from ._tensors import resolve_device, to_numpy, to_tensor
 
 #: scikit-learn's MLP says this when training leaves non-finite weights.
@@ -192,7 +191,7 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
                 "on: scale X (or use input_scaling='robust'), or lower "
                 "'learning_rate_init'."
             )
-        self._store_result(result, incremental)
+        store_result(self, result, incremental)
         return self
 
     def _checked(self, X, y, sample_weight, *, reset, classes=None, same_classes=False):
@@ -352,29 +351,6 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
             callbacks.append(EpochLogger())
         return callbacks
 
-    def _store_result(self, result, incremental):
-        self.history_ = self.history_ + result.history
-        self.n_iter_ = len(result.history)
-        self.t_ += result.samples_seen
-        self.loss_curve_ = [h["train_loss"] for h in self.history_]
-        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else math.nan
-        self.n_layers_ = len(_params.hidden_sizes(self)) + 2
-        validated = self.do_early_stopping_
-        self.validation_scores_ = [h["valid_score"] for h in result.history] if validated else None
-        self.validation_loss_curve_ = (
-            [h["valid_loss"] for h in result.history] if validated else None)
-        self.best_validation_loss_ = result.best_loss if validated else None
-        self.best_validation_score_ = next(
-            (h["valid_score"] for h in result.history if h["epoch"] == result.best_epoch),
-            None) if validated else None
-        self.best_loss_ = None if validated else (
-            min(self.loss_curve_) if self.loss_curve_ else math.inf)
-        self.best_epoch_ = result.best_epoch
-        self.stop_reason_ = result.stop_reason
-        _warn_about_stop(self, result, incremental)
-        if result.stop_reason == "interrupted":
-            raise KeyboardInterrupt
-
     # ------------------------------------------------------------ predicting
     def _raw_predict(self, X):
         """Validate and encode ``X``; return the network outputs as numpy.
@@ -435,34 +411,3 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
-
-
-def _warn_about_stop(estimator, result, incremental):
-    name = type(estimator).__name__
-    if result.stop_reason == "diverged":
-        warnings.warn(
-            f"{name}: training diverged (the loss became NaN or infinite) at "
-            f"epoch {len(estimator.history_) + 1}; stopped and restored the weights of "
-            f"epoch {result.best_epoch}. Lower 'learning_rate_init' or scale the data.",
-            RuntimeWarning, stacklevel=6,
-        )
-    elif result.stop_reason == "interrupted":
-        warnings.warn(
-            f"{name}: training interrupted by the user after "
-            f"{len(result.history)} epoch(s); the model holds the weights of "
-            f"epoch {result.best_epoch} and can be used.",
-            UserWarning, stacklevel=6,
-        )
-    elif result.stop_reason == "max_fun":
-        warnings.warn(
-            f"{name}: lbfgs failed to converge: the maximum number of loss evaluations "
-            f"(max_fun={estimator.max_fun}) was reached.",
-            ConvergenceWarning, stacklevel=6,
-        )
-    elif (result.stop_reason == "max_iter" and not incremental
-          and estimator.learning_rate not in BUDGET_SCHEDULES):
-        warnings.warn(
-            f"{name}: maximum iterations ({estimator.max_iter}) reached and the "
-            "optimization hasn't converged yet.",
-            ConvergenceWarning, stacklevel=6,
-        )
