@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
@@ -286,3 +287,14 @@ def test_fixed_random_state_gives_identical_models_every_way(Estimator, fast):
     est.set_params(alpha=0.5, dropout=0.3, hidden_layer_sizes=(3,)).fit(X, y)
     assert not np.array_equal(_outputs(est, X), reference)
     np.testing.assert_array_equal(_outputs(est.set_params(**original).fit(X, y), X), reference)
+
+
+def test_an_lbfgs_step_that_overflows_float32_is_a_clear_error(fast):
+    # torch's line search steps the weights past float32 on inputs near its
+    # largest value; found by the property tests (a RuntimeError from inside torch).
+    X = pd.DataFrame({"x": [3.402824e38, 0.0, 0.0], "a": [False] * 3, "b": [False] * 3,
+                      "n": pd.array([0, 0, 0], dtype="Int64")})
+    est = TorchMLPClassifier(**{**fast, "hidden_layer_sizes": (3,), "max_iter": 3,
+                                "input_scaling": None, "solver": "lbfgs"})
+    with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):
+        est.fit(X, np.zeros((3, 2), dtype=int))

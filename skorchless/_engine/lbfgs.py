@@ -96,10 +96,15 @@ def train_lbfgs(
         closure()  # the loss after the last iteration
     except KeyboardInterrupt:
         result.stop_reason = "interrupted"
+    except RuntimeError as exc:
+        # torch's line search can step so far that the weights overflow float32
+        if "overflow" not in str(exc):
+            raise
+        result.stop_reason = "diverged"
     module.eval()
     n_iter = state.get("n_iter", 0)
     curve = losses[1 : n_iter + 1]
-    if not all(math.isfinite(v) for v in curve):
+    if result.stop_reason == "diverged" or not all(math.isfinite(v) for v in curve):
         module.load_state_dict(start_weights)
         result.stop_reason = "diverged"
         curve = [v for v in curve if math.isfinite(v)]
