@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.metrics import check_scoring
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -69,6 +70,7 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
         beta_2,
         epsilon,
         n_iter_no_change,
+        scoring,
         max_fun,
         dropout,
         ema_decay,
@@ -99,6 +101,7 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.scoring = scoring
         self.max_fun = max_fun
         self.dropout = dropout
         self.ema_decay = ema_decay
@@ -317,7 +320,7 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
         if valid is not None:
             X_valid, y_valid, w_valid = valid
             valid_data = self._tensors(self._inputs.transform(X_valid), y_valid, w_valid)
-            score_fn = lambda output: self._target.score(output, y_valid, w_valid)  # noqa: E731
+            score_fn = self._score_function(X_valid, y_valid, w_valid)
         average = None  # partial_fit never averages: each call goes on from the trained weights
         if self.ema_decay and not incremental:
             average = WeightAverage(self.module_, self.ema_decay,
@@ -336,10 +339,25 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
             ),
             select_best=self.do_early_stopping_,
             score_fn=score_fn,
+            monitor="loss" if self.scoring == "loss" else "score",
             average=average,
             first_epoch=len(self.history_) + 1,
             callbacks=self._callbacks(),
         )
+
+    def _score_function(self, X, y, sample_weight):
+        """Return ``score(output)`` of the validation rows, as ``scoring`` names it.
+
+        ``"loss"``: R² or accuracy of the outputs (the loss is monitored). Else
+        a scikit-learn scorer (``None``: the estimator's ``score``), called on
+        the estimator as it stands after the epoch; its value is monitored.
+        """
+        if self.scoring == "loss":
+            return lambda output: self._target.score(output, y, sample_weight)
+        scorer = check_scoring(self, self.scoring)
+        labels = self._target.labels(y)
+        options = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return lambda output: float(scorer(self, X, labels, **options))
 
     def _callbacks(self):
         # verbose: 0 silent, 1 one line per epoch, 2 a progress bar where someone

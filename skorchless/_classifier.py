@@ -80,6 +80,11 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         Adam parameters.
     n_iter_no_change : int, default=10
         Epochs without an improvement greater than ``tol`` before stopping.
+    scoring : str, callable or None, default="loss"
+        What early stopping monitors: ``"loss"`` (the validation log-loss;
+        ``validation_scores_`` then holds accuracy), or a scorer name
+        (``"roc_auc"``, ``"f1"``, ...), a callable ``scorer(estimator, X, y)``
+        or None (accuracy), maximised; see TorchMLPRegressor.
     max_fun : int, default=15000
         Maximum number of loss evaluations of ``"lbfgs"``.
     class_weight : dict, "balanced" or None, default=None
@@ -182,6 +187,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         beta_2=0.999,
         epsilon=1e-8,
         n_iter_no_change=10,
+        scoring="loss",
         max_fun=15000,
         class_weight=None,
         label_smoothing=0.1,
@@ -215,6 +221,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
             beta_2=beta_2,
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
+            scoring=scoring,
             max_fun=max_fun,
             dropout=dropout,
             ema_decay=ema_decay,

@@ -49,6 +49,7 @@ PARAMETER_CONSTRAINTS = {
         Interval(Integral, 1, None, closed="left"),
         Options(Real, {np.inf}),
     ],
+    "scoring": [str, callable, None],
     "max_fun": [Interval(Integral, 1, None, closed="left")],
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "ema_decay": [Interval(Real, 0, 1, closed="left"), None],

@@ -101,6 +101,14 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         Adam parameters.
     n_iter_no_change : int, default=10
         Epochs without an improvement greater than ``tol`` before stopping.
+    scoring : str, callable or None, default="loss"
+        What early stopping monitors, as in ``HistGradientBoostingRegressor``:
+        ``"loss"``, the validation loss (``validation_scores_`` then holds R²);
+        or a scikit-learn scorer name (``"neg_mean_absolute_error"``, ...), a
+        callable ``scorer(estimator, X, y)`` or None (``score``), computed on
+        the validation set after every epoch, recorded in
+        ``validation_scores_`` and maximised (the best epoch is the one of the
+        highest score, improvements greater than ``tol`` reset the patience).
     max_fun : int, default=15000
         Maximum number of loss evaluations of ``"lbfgs"``.
     huber_delta : float, default=1.0
@@ -234,6 +242,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         beta_2=0.999,
         epsilon=1e-8,
         n_iter_no_change=10,
+        scoring="loss",
         max_fun=15000,
         huber_delta=1.0,
         dropout=0.0,
@@ -266,6 +275,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
             beta_2=beta_2,
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
+            scoring=scoring,
             max_fun=max_fun,
             dropout=dropout,
             ema_decay=ema_decay,

@@ -53,10 +53,9 @@ def store_result(estimator, result, incremental):
     estimator.validation_scores_ = [h["valid_score"] for h in result.history] if validated else None
     estimator.validation_loss_curve_ = (
         [h["valid_loss"] for h in result.history] if validated else None)
-    estimator.best_validation_loss_ = result.best_loss if validated else None
-    estimator.best_validation_score_ = next(
-        (h["valid_score"] for h in result.history if h["epoch"] == result.best_epoch),
-        None) if validated else None
+    best = next((h for h in result.history if h["epoch"] == result.best_epoch), {})
+    estimator.best_validation_loss_ = best.get("valid_loss") if validated else None
+    estimator.best_validation_score_ = best.get("valid_score") if validated else None
     estimator.best_loss_ = None if validated else (
         min(estimator.loss_curve_) if estimator.loss_curve_ else math.inf)
     estimator.best_epoch_ = result.best_epoch

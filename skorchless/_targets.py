@@ -88,6 +88,10 @@ class RegressionTarget:
             )
         return y
 
+    def labels(self, y):
+        """Return encoded targets as the user gave them (for a scorer)."""
+        return y
+
     def sample_weight(self, y):
         """Per-sample weights the parameters imply: none for regression."""
         return None
@@ -254,6 +258,10 @@ class ClassificationTarget:
                     f"y contains labels not seen in the first fit: {unknown!r}; the "
                     f"model knows {self.classes_!r}."
                 )
+
+    def labels(self, y):
+        """Return encoded labels as the user gave them (for a scorer)."""
+        return y.astype(int) if self.multilabel else self.classes_[y]
 
     def sample_weight(self, y):
         """Per-sample weights of ``class_weight`` for encoded labels ``y`` (or None)."""

@@ -37,6 +37,9 @@ class EpochState:
         Wall time of the epoch, validation included.
     is_best : bool
         Whether this epoch is the best so far by the monitored loss.
+    monitor_score : bool
+        Whether early stopping monitors the score rather than the loss. Not
+        part of ``as_dict()``.
     module : torch.nn.Module or None
         The network, holding the weights that were just validated (the
         averaged ones when weights are averaged). Read it, or copy its
@@ -59,15 +62,24 @@ class EpochState:
     seconds: float
     is_best: bool = False
     module: object = field(default=None, repr=False, compare=False)
+    monitor_score: bool = field(default=False, repr=False, compare=False)
 
     @property
     def monitored_loss(self):
-        """The validation loss when there is a validation set, else the train loss."""
+        """What early stopping minimises.
+
+        The validation loss when there is a validation set, else the training
+        loss; minus the validation score when the score is monitored
+        (``monitor_score``, an estimator's ``scoring`` other than ``"loss"``).
+        """
+        if self.monitor_score and self.valid_score is not None:
+            return -self.valid_score
         return self.train_loss if self.valid_loss is None else self.valid_loss
 
     def as_dict(self):
         """Return the state as a plain ``dict`` (one row of ``history_``), without the module."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "module"}
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in ("module", "monitor_score")}
 
 
 class Callback:

@@ -92,6 +92,7 @@ def train(
     early_stopping,
     select_best,
     score_fn=None,
+    monitor="loss",
     first_epoch=1,
     callbacks=(),
     average=None,
@@ -127,6 +128,9 @@ def train(
         Restore the weights of the best epoch at the end.
     score_fn : callable or None
         ``score_fn(valid_output)`` returns the validation score.
+    monitor : {"loss", "score"}, default="loss"
+        What ``early_stopping`` tracks with a validation set: its loss, or
+        its score (maximised).
     first_epoch : int
         Number of the first epoch (to keep counting across calls).
     callbacks : sequence of Callback
@@ -182,7 +186,8 @@ def train(
             if valid_data is not None:
                 valid_loss, valid_score = _validate(module, valid_data, loss_fn, score_fn)
             state = EpochState(epoch, train_loss, valid_loss, valid_score, lr,
-                               time.perf_counter() - start, module=module)
+                               time.perf_counter() - start, module=module,
+                               monitor_score=monitor == "score")
             if not all(math.isfinite(v) for v in (train_loss, valid_loss or 0.0)):
                 # recorded as scikit-learn records it: the epoch's values, NaN score
                 if score_fn is not None:

@@ -5,6 +5,7 @@ Files of skorchless 0.1 load too: their fitted state is upgraded on loading
 """
 
 import copy
+import inspect
 import warnings
 
 import torch
@@ -80,6 +81,9 @@ class PickleMixin:
                 InconsistentVersionWarning(type(self).__name__, __version__, version),
                 stacklevel=2,
             )
+        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
+            if parameter.default is not inspect.Parameter.empty:  # added since it was saved
+                state.setdefault(name, parameter.default)
         if "module_" in state:
             n_inputs = linear_layers(state["module_"])[0].in_features
             state = upgrade_fitted(state, state, n_inputs)
