@@ -34,6 +34,7 @@ class WeightAverage:
     >>> import torch
     >>> from skorchless._engine.averaging import WeightAverage
     >>> net = torch.nn.Linear(1, 1, bias=False)
+    >>> _ = torch.nn.init.zeros_(net.weight)  # not the global RNG's draw
     >>> average = WeightAverage(net, decay=0.5)
     >>> with torch.no_grad():
     ...     _ = net.weight.fill_(1.0)
