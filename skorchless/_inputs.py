@@ -115,7 +115,7 @@ class InputEncoder:
             return _validate_frame(estimator, X, y, reset=reset, categorical=self.categorical_,
                                    y_numeric=y_numeric)
         options = dict(reset=reset, dtype=(np.float64, np.float32), accept_sparse=["csr", "csc"])
-        if isinstance(y, str) and y == "no_validation":
+        if _not_given(y):
             return _dense(validate_data(estimator, X, **options)), None
         X, y = validate_data(estimator, X, y, multi_output=True, y_numeric=y_numeric, **options)
         return _dense(X), y
@@ -275,7 +275,7 @@ def _validate_frame(estimator, X, y, *, reset, categorical, y_numeric=False):
     numeric = [name for name in X.columns if name not in categorical]
     check_array(X[numeric] if numeric else np.zeros((len(X), 1)), dtype=FLOAT_DTYPES,
                 input_name="X", estimator=estimator)
-    if isinstance(y, str) and y == "no_validation":
+    if _not_given(y):
         y = None
     else:
         y = check_y(y, multi_output=True, y_numeric=y_numeric, estimator=estimator)
@@ -292,6 +292,11 @@ def _as_strings(column):
     strings = values.astype(str).astype(object)
     strings[missing] = np.nan
     return pd.Series(strings, index=column.index, dtype=object)
+
+
+def _not_given(y):
+    # validate's default: predict passes no targets (None is a y to refuse)
+    return isinstance(y, str) and y == "no_validation"
 
 
 def _dense(X):

@@ -374,10 +374,10 @@ def predict_raw(module, X, chunk_rows=None):
 
 def _forward_in(module, dtype):
     # The module itself, or its forward pass in ``dtype``. For a Sequential of
-    # Linear layers and parameter-free layers (what build_mlp makes) each
-    # Linear runs with its weights converted on the fly: nothing is cached that
-    # could go stale, nothing is swapped that threads would see. Any other
-    # module is converted as a copy.
+    # Linear layers and parameter-free layers (what build_mlp makes) the Linear
+    # weights are converted once for this call (predict_raw's chunks share
+    # them): nothing is cached across calls that could go stale, nothing is
+    # swapped that threads would see. Any other module is converted as a copy.
     tensors = [*module.parameters(), *module.buffers()]
     if all(t.dtype == dtype or not t.is_floating_point() for t in tensors):
         return module
@@ -386,13 +386,15 @@ def _forward_in(module, dtype):
                              for m in layers):
         return copy.deepcopy(module).to(dtype)
 
+    steps = [
+        (layer.weight.to(dtype), None if layer.bias is None else layer.bias.to(dtype))
+        if type(layer) is nn.Linear else layer
+        for layer in layers
+    ]
+
     def forward(x):
-        for layer in layers:
-            if type(layer) is nn.Linear:
-                bias = None if layer.bias is None else layer.bias.to(dtype)
-                x = F.linear(x, layer.weight.to(dtype), bias)
-            else:
-                x = layer(x)
+        for step in steps:
+            x = F.linear(x, *step) if isinstance(step, tuple) else step(x)
         return x
 
     return forward
