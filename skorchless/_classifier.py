@@ -34,8 +34,10 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
             "gelu", "silu", "selu", "mish"}, default="relu"
         Activation of the hidden layers.
     solver : {"adam", "adamw", "sgd", "lbfgs"}, default="adam"
-        Optimizer. ``"lbfgs"`` is full-batch (one iteration per epoch);
-        ``"adamw"`` uses decoupled weight decay ``alpha``.
+        Optimizer. ``"lbfgs"`` is full-batch (one iteration per epoch) and
+        trains in the dtype of ``X`` (float64 unless it is float32), as
+        scikit-learn's; the others train in float32. ``"adamw"`` uses
+        decoupled weight decay ``alpha``.
     alpha : float, default=1e-4
         Strength of the L2 penalty on the weights, as in scikit-learn; the
         decoupled weight decay for ``"adamw"``.

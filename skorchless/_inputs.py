@@ -25,7 +25,7 @@ from sklearn.utils.validation import (
 )
 
 from ._compat import check_y
-from ._preprocessing import make_input_scaler
+from ._preprocessing import fit_transform_weighted, make_input_scaler
 
 #: Most one-hot columns of a categorical feature: the 63 most frequent
 #: categories of the training rows get a column each, the rarer ones share one.
@@ -120,13 +120,20 @@ class InputEncoder:
         X, y = validate_data(estimator, X, y, multi_output=True, y_numeric=y_numeric, **options)
         return _dense(X), y
 
-    def fit_transform(self, X):
-        """Fit the encoding on the training rows ``X`` (validated) and return them encoded."""
+    def fit_transform(self, X, sample_weight=None):
+        """Fit the encoding on the training rows ``X`` (validated) and return them encoded.
+
+        ``sample_weight`` weighs the rows in the quantiles and means of the
+        numeric encoding (a weight of 2 fits as a repeated row); the one-hot
+        encoding of a DataFrame's categories ignores it.
+        """
         self.transformer_ = self._make_transformer(X)
         if self.transformer_ is None:
             encoded = X
-        else:
+        elif self.categorical_:
             encoded = self.transformer_.fit_transform(X)
+        else:
+            encoded = fit_transform_weighted(self.transformer_, X, sample_weight)
         self.n_columns_ = encoded.shape[1]
         return encoded
 

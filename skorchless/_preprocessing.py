@@ -6,11 +6,15 @@ magnitude reach the network as moderate numbers. ``_inputs.InputEncoder``
 puts them together for the estimators.
 """
 
+import inspect
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, RobustScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._compat import check_sample_weight
 
 INPUT_SCALINGS = ("robust", "standard")
 
@@ -40,6 +44,81 @@ def smooth_clip(X, bound=3.0):
     with np.errstate(invalid="ignore"):  # inf / inf, replaced by the bound below
         clipped = bound * (X / np.hypot(bound, X))
     return np.where(np.isinf(X), np.copysign(bound, X), clipped)
+
+
+def weighted_quantile(values, q, sample_weight=None):
+    """Return the quantiles ``q`` of ``values``, each row counted ``sample_weight`` times.
+
+    The quantile of the empirical distribution function, averaged where it
+    is flat (numpy's ``method="averaged_inverted_cdf"``): the median of an
+    even number of values is the mean of the middle two, and a weight of 2
+    gives the same quantiles as the row repeated -- which numpy's default
+    linear interpolation does not. Rows of zero weight are left out.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_samples,)
+    q : float or ndarray of floats in [0, 1]
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Non-negative weights, not all zero; None counts every row once.
+
+    Returns
+    -------
+    quantiles : float or ndarray, as ``q``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorchless._preprocessing import weighted_quantile
+    >>> weighted_quantile(np.array([1.0, 2.0, 3.0, 4.0]), [0.25, 0.5]).tolist()
+    [1.5, 2.5]
+    >>> weighted_quantile(np.array([1.0, 2.0, 7.0]), 0.5, np.array([1, 3, 0])).item()
+    2.0
+    """
+    order = np.argsort(values, kind="stable")
+    values = values[order]
+    if sample_weight is not None:
+        sample_weight = sample_weight[order]
+        values = values[sample_weight > 0]
+        cumulative = np.cumsum(sample_weight[sample_weight > 0], dtype=np.float64)
+    else:
+        cumulative = np.arange(1.0, len(values) + 1.0)
+    target = np.asarray(q, dtype=np.float64) * cumulative[-1]
+    last = len(values) - 1
+    first_reached = np.minimum(np.searchsorted(cumulative, target, side="left"), last)
+    first_beyond = np.minimum(np.searchsorted(cumulative, target, side="right"), last)
+    return values[first_reached] / 2.0 + values[first_beyond] / 2.0  # no overflow
+
+
+class WeightedRobustScaler(RobustScaler):
+    """``RobustScaler`` fitted with sample weights: centre on the median, divide by the IQR.
+
+    The median and the inter-quartile range are those of ``weighted_quantile``,
+    so that a weight of 2 fits the same scaling as a repeated row, as the
+    estimators' ``sample_weight`` promises. A feature of zero range is only
+    centred. ``transform`` is ``RobustScaler``'s.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorchless._preprocessing import WeightedRobustScaler
+    >>> X = np.array([[1.0], [2.0], [3.0], [10.0]])
+    >>> scaler = WeightedRobustScaler().fit(X, sample_weight=[1, 1, 2, 0])
+    >>> scaler.center_.tolist(), scaler.scale_.tolist()
+    ([2.5], [1.5])
+    """
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Learn the weighted median and inter-quartile range of each feature."""
+        X = validate_data(self, X, dtype=np.float64)
+        weight = None if sample_weight is None else check_sample_weight(sample_weight, X)
+        stats = np.array([weighted_quantile(column, [0.25, 0.5, 0.75], weight)
+                          for column in X.T]).reshape(-1, 3)
+        self.center_ = stats[:, 1]
+        with np.errstate(over="ignore"):  # a range wider than float64's: its largest
+            iqr = np.minimum(stats[:, 2] - stats[:, 0], np.finfo(np.float64).max)
+        self.scale_ = np.where(iqr > 0, iqr, 1.0)
+        return self
 
 
 class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
@@ -78,13 +157,15 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
     def __init__(self, n_bins=64):
         self.n_bins = n_bins
 
-    def fit(self, X, y=None):
-        """Find the quantile bins of each feature of ``X``."""
+    def fit(self, X, y=None, sample_weight=None):
+        """Find the quantile bins of each feature of ``X`` (see ``weighted_quantile``)."""
         X = validate_data(self, X, dtype=np.float64)
+        weight = None if sample_weight is None else check_sample_weight(sample_weight, X)
         quantiles = np.linspace(0.0, 1.0, self.n_bins + 1)
+        counted = slice(None) if weight is None else weight > 0
         self.edges_ = [
-            np.unique(np.quantile(column, quantiles)) if len(np.unique(column)) > 2
-            else np.empty(0)
+            np.unique(weighted_quantile(column, quantiles, weight))
+            if len(np.unique(column[counted])) > 2 else np.empty(0)
             for column in X.T
         ]
         return self
@@ -106,8 +187,9 @@ def make_input_scaler(input_scaling, n_bins=0):
     Parameters
     ----------
     input_scaling : {"robust", "standard"} or None
-        ``"robust"``: centre on the median, divide by the inter-quartile range,
-        then ``smooth_clip`` (robust to outliers and heavy tails).
+        ``"robust"``: centre on the median, divide by the inter-quartile range
+        (``WeightedRobustScaler``), then ``smooth_clip`` (robust to outliers
+        and heavy tails).
         ``"standard"``: ``StandardScaler``. None: no scaling.
     n_bins : int, default=0
         Bins of a ``PiecewiseLinearEncoder`` after the scaling (0: none).
@@ -128,9 +210,47 @@ def make_input_scaler(input_scaling, n_bins=0):
     if input_scaling == "standard":
         steps.append(StandardScaler())
     elif input_scaling == "robust":
-        steps += [RobustScaler(), FunctionTransformer(smooth_clip)]
+        steps += [WeightedRobustScaler(), FunctionTransformer(smooth_clip)]
     if n_bins:
         steps.append(PiecewiseLinearEncoder(n_bins))
     if len(steps) < 2:
         return steps[0] if steps else None
     return make_pipeline(*steps)
+
+
+def fit_transform_weighted(transformer, X, sample_weight=None):
+    """Fit ``transformer`` (or each step of a ``Pipeline``) on ``X``; return ``X`` transformed.
+
+    ``sample_weight`` goes to the steps whose ``fit`` takes it; the others fit
+    unweighted.
+
+    Parameters
+    ----------
+    transformer : sklearn transformer or Pipeline
+    X : array-like
+    sample_weight : ndarray of shape (n_samples,) or None
+
+    Returns
+    -------
+    X_transformed : ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorchless._preprocessing import fit_transform_weighted, make_input_scaler
+    >>> X = np.array([[0.0], [1.0], [5.0]])
+    >>> fit_transform_weighted(make_input_scaler("standard"), X, np.array([1.0, 1.0, 0.0]))
+    array([[-1.],
+           [ 1.],
+           [ 9.]])
+    """
+    if sample_weight is None:
+        return transformer.fit_transform(X)
+    steps = [step for _, step in transformer.steps] if isinstance(transformer, Pipeline) \
+        else [transformer]
+    for step in steps:
+        if "sample_weight" in inspect.signature(step.fit).parameters:
+            X = step.fit(X, sample_weight=sample_weight).transform(X)
+        else:
+            X = step.fit_transform(X)
+    return X

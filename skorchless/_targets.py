@@ -19,7 +19,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from ._engine.losses import binary_cross_entropy, cross_entropy, regression_loss
+from ._engine.losses import binary_cross_entropy, cross_entropy, regression_loss, zero_loss
 from ._tensors import FLOAT32_MAX
 
 #: Largest log-mean a Poisson model outputs: ``exp(709)`` is the largest
@@ -184,9 +184,14 @@ class ClassificationTarget:
 
     @property
     def n_outputs(self):
-        """Units of the output layer: 1 for binary labels, else one per class."""
+        """Units of the output layer: 1 for binary labels (or one class), else one per class."""
         n_classes = len(self.classes_)
-        return 1 if n_classes == 2 and not self.multilabel else n_classes
+        return 1 if n_classes <= 2 and not self.multilabel else n_classes
+
+    @property
+    def single_class(self):
+        """Whether y held one class only: it is then always predicted, with probability 1."""
+        return len(self.classes_) == 1
 
     @property
     def out_activation(self):
@@ -225,11 +230,6 @@ class ClassificationTarget:
         if fit:
             multilabel = target_type == "multilabel-indicator"
             binarizer = LabelBinarizer().fit(y if classes is None or multilabel else classes)
-            if len(binarizer.classes_) < 2:
-                raise ValueError(
-                    "TorchMLPClassifier needs samples of at least 2 classes in y; got "
-                    f"only one class: {binarizer.classes_[0]!r}."
-                )
             self.binarizer = binarizer
             self.classes_ = binarizer.classes_
             self.multilabel = binarizer.y_type_ == "multilabel-indicator"
@@ -284,11 +284,15 @@ class ClassificationTarget:
 
     def loss_function(self):
         """Return the engine's cross-entropy ``Loss`` for the kind of labels."""
+        if self.single_class:
+            return zero_loss
         if self.n_outputs > 1 and not self.multilabel:
             return cross_entropy(self.label_smoothing)
         return binary_cross_entropy(self.label_smoothing, self.multilabel)
 
     def _indices(self, output):
+        if self.single_class:
+            return np.zeros(len(output), dtype=int)
         if self.multilabel:
             return (output > 0).astype(int)
         if output.shape[1] == 1:
@@ -304,6 +308,8 @@ class ClassificationTarget:
         """Return the class probabilities of raw outputs (in their dtype)."""
         if self.multilabel:
             return expit(output)
+        if self.single_class:
+            return np.ones_like(output)
         if output.shape[1] == 1:
             p = expit(output[:, 0])
             return np.column_stack([1.0 - p, p])
@@ -324,6 +330,8 @@ class ClassificationTarget:
         """Return ``decode`` / ``proba`` as a torch module on float64 outputs (for the export)."""
         if self.multilabel:
             return _MultilabelHead()
+        if self.single_class:
+            return _SingleClassHead()
         return _BinaryHead() if self.n_outputs == 1 else _MulticlassHead()
 
 
@@ -352,6 +360,13 @@ class _BinaryHead(torch.nn.Module):
     def forward(self, output):
         p = torch.sigmoid(output[:, 0])
         return (output[:, 0] > 0).to(torch.int64), torch.stack([1.0 - p, p], dim=1)
+
+
+class _SingleClassHead(torch.nn.Module):
+    output_names = ["class_index", "probabilities"]
+
+    def forward(self, output):
+        return torch.zeros_like(output[:, 0], dtype=torch.int64), torch.ones_like(output)
 
 
 class _MulticlassHead(torch.nn.Module):

@@ -95,11 +95,15 @@ def test_column_vector_labels_warn(classification_data, fast):
     assert clf.predict(X).shape == (60,)
 
 
-def test_single_class_is_an_error(fast):
-    X = np.zeros((10, 2))
-    with pytest.raises(ValueError, match="needs samples of at least 2 classes in y; got only "
-                                         "one class: np.str_\\('a'\\)"):
-        _fit(X, ["a"] * 10, fast)
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_single_class_is_always_predicted(fast, early_stopping):
+    # As scikit-learn's MLPClassifier: one class in y fits, and is the prediction.
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    clf = _fit(X, ["a"] * 20, {**fast, "early_stopping": early_stopping})
+    assert clf.classes_.tolist() == ["a"]
+    assert clf.predict(X[:5]).tolist() == ["a"] * 5
+    np.testing.assert_array_equal(clf.predict_proba(X[:5]), np.ones((5, 1)))
+    assert clf.score(X, ["a"] * 20) == 1.0
 
 
 def test_continuous_target_is_an_error(fast):

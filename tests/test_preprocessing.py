@@ -18,7 +18,13 @@ from skorchless._inputs import (
     make_frame_encoder,
     resolve_n_bins,
 )
-from skorchless._preprocessing import PiecewiseLinearEncoder, make_input_scaler, smooth_clip
+from skorchless._preprocessing import (
+    PiecewiseLinearEncoder,
+    WeightedRobustScaler,
+    make_input_scaler,
+    smooth_clip,
+    weighted_quantile,
+)
 
 
 def fit_input_transformer(X, input_scaling, n_bins):
@@ -260,3 +266,36 @@ def test_resolve_n_bins_counts_features_only_when_auto_needs_them():
     assert resolve_n_bins(16, 10**6, count) == 16
     assert resolve_n_bins("auto", AUTO_BINS_MIN_SAMPLES - 1, count) == 0
     assert resolve_n_bins("auto", AUTO_BINS_MIN_SAMPLES, lambda: 3) == AUTO_BINS
+
+
+# ------------------------------------------------------------ weighted quantiles
+@pytest.mark.parametrize("seed", range(5))
+def test_a_weight_is_a_repeated_row_in_the_quantiles(seed):
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=17).round(1)  # ties too
+    weight = rng.integers(0, 4, size=17)
+    weight[0] = 1
+    q = np.linspace(0, 1, 33)
+    repeated = weighted_quantile(values.repeat(weight), q)
+    np.testing.assert_array_equal(weighted_quantile(values, q, weight), repeated)
+    np.testing.assert_array_equal(repeated, np.quantile(values.repeat(weight), q,
+                                                        method="averaged_inverted_cdf"))
+
+
+def test_weighted_encoders_fit_as_repeated_rows():
+    rng = np.random.default_rng(0)
+    X = rng.lognormal(size=(40, 3))
+    weight = rng.integers(0, 3, size=40)
+    for encoder in (WeightedRobustScaler(), PiecewiseLinearEncoder(n_bins=8)):
+        weighted = encoder.fit(X, sample_weight=weight).transform(X)
+        repeated = encoder.fit(X.repeat(weight, axis=0)).transform(X)
+        np.testing.assert_array_equal(weighted, repeated)
+
+
+def test_robust_scaler_has_the_median_and_survives_extreme_values():
+    X = np.array([[1.0], [2.0], [4.0], [100.0]])
+    scaler = WeightedRobustScaler().fit(X)
+    assert scaler.center_.tolist() == [3.0] and scaler.scale_.tolist() == [52.0 - 1.5]
+    huge = np.finfo(np.float64).max * np.array([[-1.0], [-0.5], [0.5], [1.0]])
+    scaler = WeightedRobustScaler().fit(huge)
+    assert np.isfinite(scaler.transform(huge)).all()

@@ -299,13 +299,20 @@ def test_partial_fit_after_fit_continues(regression_data, fast):
 
 def test_lbfgs(regression_data):
     X, y = regression_data
-    reg = TorchMLPRegressor(solver="lbfgs", hidden_layer_sizes=(16,), max_iter=200,
+    reg = TorchMLPRegressor(solver="lbfgs", hidden_layer_sizes=(16,), max_iter=500,
                             device="cpu", random_state=0).fit(X, y)
     assert not reg.do_early_stopping_
     assert reg.score(X, y) > 0.95
     # one row of the history per L-BFGS iteration; it converged before the budget
-    assert reg.stop_reason_ == "converged" and 1 < reg.n_iter_ < 200
+    assert reg.stop_reason_ == "converged" and 1 < reg.n_iter_ < 500
     assert len(reg.loss_curve_) == reg.n_iter_ and reg.t_ == len(X) * reg.n_iter_
+    # float64 data: trained (and kept) in float64, as scikit-learn's L-BFGS
+    assert reg.module_[0].weight.dtype == torch.float64
+    float32 = TorchMLPRegressor(solver="lbfgs", hidden_layer_sizes=(4,), max_iter=5,
+                                device="cpu", random_state=0).fit(X.astype(np.float32), y)
+    assert float32.module_[0].weight.dtype == torch.float32
+    warm = reg.set_params(solver="adam", warm_start=True, max_iter=2).fit(X, y)
+    assert warm.module_[0].weight.dtype == torch.float32  # adam trains in float32
 
 
 def test_sgd_invscaling_lowers_the_learning_rate(regression_data, fast):

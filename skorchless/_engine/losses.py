@@ -124,6 +124,15 @@ def cross_entropy(label_smoothing):
     return Loss(per_sample, with_grad)
 
 
+def _zero(output, y):
+    return output.sum(1) * 0.0
+
+
+#: The loss of a classifier that saw one class: it predicts that class with
+#: probability 1 whatever the output, so its log-loss is 0.
+zero_loss = Loss(_zero, lambda output, y: (_zero(output, y), torch.zeros_like(output)))
+
+
 def binary_cross_entropy(label_smoothing, multilabel):
     """Return the sigmoid cross-entropy ``Loss`` (labels 0/1, one column per label).
 
@@ -137,8 +146,8 @@ def binary_cross_entropy(label_smoothing, multilabel):
     >>> round(loss(torch.zeros(1, 1), torch.tensor([1])).item(), 4)
     0.6931
     """
-    def target_of(y):
-        target = y if multilabel else y.unsqueeze(1).float()
+    def target_of(y, dtype):
+        target = (y if multilabel else y.unsqueeze(1)).to(dtype)
         if label_smoothing:
             target = target * (1.0 - label_smoothing) + 0.5 * label_smoothing
         return target
@@ -148,10 +157,10 @@ def binary_cross_entropy(label_smoothing, multilabel):
         return F.binary_cross_entropy_with_logits(output, target, reduction="none").sum(1)
 
     def per_sample(output, y):
-        return losses_of(output, target_of(y))
+        return losses_of(output, target_of(y, output.dtype))
 
     def with_grad(output, y):
-        target = target_of(y)
+        target = target_of(y, output.dtype)
         return losses_of(output, target), torch.sigmoid(output).sub_(target)
 
     return Loss(per_sample, with_grad)

@@ -23,7 +23,7 @@ from sklearn.preprocessing import (
 )
 
 from .._inputs import InputEncoder
-from .._preprocessing import PiecewiseLinearEncoder, smooth_clip
+from .._preprocessing import PiecewiseLinearEncoder, WeightedRobustScaler, smooth_clip
 from .._targets import ClassificationTarget, RegressionTarget
 
 #: ``{public name: class}`` of the objects a file may hold: the parts of a
@@ -35,12 +35,14 @@ ALLOWED_CLASSES = {
         "sklearn.pipeline": [Pipeline],
         "sklearn.preprocessing": [FunctionTransformer, LabelBinarizer, OneHotEncoder,
                                   RobustScaler, StandardScaler],
-        "skorchless._preprocessing": [PiecewiseLinearEncoder],
+        "skorchless._preprocessing": [PiecewiseLinearEncoder, WeightedRobustScaler],
         "skorchless._inputs": [InputEncoder],
         "skorchless._targets": [ClassificationTarget, RegressionTarget],
     }.items()
     for cls in group
 }
+#: Allowed only because files written by skorchless 0.1 hold them.
+LEGACY_CLASSES = {"sklearn.preprocessing.RobustScaler"}
 _CLASS_NAMES = {cls: name for name, cls in ALLOWED_CLASSES.items()}
 ALLOWED_FUNCTIONS = {"skorchless._preprocessing.smooth_clip": smooth_clip}
 _BUILTIN_TYPES = {"bool": bool, "int": int, "float": float, "str": str, "object": object}

@@ -289,6 +289,9 @@ def _from_document(document, tensors):
             "The weights in the file do not have the shapes of the network its "
             "parameters describe."
         )
+    dtypes = {t.dtype for t in tensors.values() if t.is_floating_point()}
+    if len(dtypes) == 1:  # float64 for a network trained with L-BFGS on float64 data
+        module.to(dtypes.pop())
     module.load_state_dict(tensors)
     module.eval()
     fitted = {key: decode(value) for key, value in document["fitted"].items()}
