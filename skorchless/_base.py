@@ -448,4 +448,5 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True  # 2-D y: several outputs, or multilabel
         return tags

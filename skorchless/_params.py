@@ -10,6 +10,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.metrics import get_scorer_names
 
 from ._compat import Interval, Options, StrOptions
 from ._engine.callbacks import Callback
@@ -49,7 +50,7 @@ PARAMETER_CONSTRAINTS = {
         Interval(Integral, 1, None, closed="left"),
         Options(Real, {np.inf}),
     ],
-    "scoring": [str, callable, None],
+    "scoring": [StrOptions({"loss", *get_scorer_names()}), callable, None],
     "max_fun": [Interval(Integral, 1, None, closed="left")],
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "ema_decay": [Interval(Real, 0, 1, closed="left"), None],

@@ -41,6 +41,15 @@ INVALID_SHARED = [
     ("dropout", -0.1),
     ("input_scaling", "minmax"),
     ("device", 3),
+    ("scoring", "accuracyy"),
+    ("scoring", 3),
+    ("ema_decay", 1.0),
+    ("n_bins", 1),
+    ("n_bins", "many"),
+    ("verbose", -1),
+    ("verbose", "loud"),
+    ("callbacks", "progress"),
+    ("hidden_layer_sizes", "wide"),
 ]
 INVALID_REGRESSOR = [("loss", "mae"), ("huber_delta", 0.0)]
 INVALID_CLASSIFIER = [("class_weight", "weird"), ("label_smoothing", 1.0),
@@ -169,3 +178,79 @@ def test_partial_fit_is_not_available_with_lbfgs(Estimator):
     with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as info:
         _ = Estimator(solver="lbfgs").partial_fit
     assert "solver='lbfgs'" in str(info.value.__cause__)
+
+
+def _every_parameter_changed(Estimator):
+    # A non-default valid value for every parameter.
+    changed = {
+        "hidden_layer_sizes": (7, 3), "activation": "tanh", "solver": "sgd", "alpha": 0.01,
+        "batch_size": 16, "learning_rate": "invscaling", "learning_rate_init": 0.002,
+        "power_t": 0.25, "max_iter": 3, "shuffle": False, "random_state": 5, "tol": 1e-3,
+        "verbose": 0, "warm_start": True, "momentum": 0.8, "nesterovs_momentum": False,
+        "early_stopping": True, "validation_fraction": 0.3, "beta_1": 0.8, "beta_2": 0.99,
+        "epsilon": 1e-7, "n_iter_no_change": 4, "scoring": "r2", "max_fun": 99,
+        "dropout": 0.1, "ema_decay": 0.9, "input_scaling": "standard", "n_bins": 4,
+        "device": "cpu", "callbacks": [Callback()],
+    }
+    if Estimator is TorchMLPRegressor:
+        changed |= {"loss": "huber", "huber_delta": 2.0}
+    else:
+        changed |= {"class_weight": "balanced", "label_smoothing": 0.05, "scoring": "f1"}
+    return changed
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_every_parameter_round_trips_through_get_and_set_params(Estimator):
+    changed = _every_parameter_changed(Estimator)
+    assert set(changed) == set(Estimator().get_params())  # the list covers them all
+    est = Estimator(**changed)
+    assert est.get_params() == changed
+    assert Estimator(**est.get_params()).get_params() == changed
+    assert Estimator().set_params(**changed).get_params() == changed
+    cloned = clone(est).get_params()  # clone copies the callbacks, as any non-estimator
+    assert [type(c) for c in cloned.pop("callbacks")] == [Callback]
+    assert cloned == {k: v for k, v in changed.items() if k != "callbacks"}
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_clone_of_a_fitted_estimator_is_unfitted_with_the_same_parameters(Estimator, fast):
+    from sklearn.exceptions import NotFittedError
+
+    X = np.random.RandomState(0).normal(size=(40, 2))
+    fitted = Estimator(**fast).fit(X, _target(Estimator, X))
+    cloned = clone(fitted)
+    assert cloned.get_params() == fitted.get_params()
+    with pytest.raises(NotFittedError):
+        cloned.predict(X)
+    refit = cloned.fit(X, _target(Estimator, X))
+    np.testing.assert_array_equal(refit.predict(X), fitted.predict(X))  # same seed, same fit
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_behind_a_pandas_output_pipeline(Estimator, fast):
+    import pandas as pd
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = pd.DataFrame(np.random.RandomState(0).normal(size=(40, 2)), columns=["a", "b"])
+    y = _target(Estimator, X.to_numpy())
+    pipe = make_pipeline(StandardScaler(), Estimator(**fast)).set_output(transform="pandas")
+    pipe.fit(X, y)
+    assert pipe[-1].feature_names_in_.tolist() == ["a", "b"]
+    assert pipe.predict(X).shape == (40,)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_tags_tell_the_truth(Estimator, fast):
+    from scipy import sparse
+    from sklearn.utils import get_tags
+
+    tags = get_tags(Estimator())
+    X = np.random.RandomState(0).normal(size=(40, 2))
+    y = _target(Estimator, X)
+    assert tags.input_tags.sparse
+    Estimator(**fast).fit(sparse.csr_matrix(X), y).predict(sparse.csr_matrix(X))
+    assert tags.target_tags.multi_output
+    Y = np.column_stack([y, y]).astype(int if Estimator is TorchMLPClassifier else float)
+    assert Estimator(**fast).fit(X, Y).predict(X).shape == (40, 2)
+    assert tags.requires_fit and not tags.non_deterministic
