@@ -449,4 +449,5 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True  # 2-D y: several outputs, or multilabel
+        tags.input_tags.allow_nan = True  # a missing value (see _columns.ColumnEncoder)
         return tags

@@ -2,12 +2,15 @@
 
 ``InputEncoder`` validates ``X`` (arrays, sparse matrices, DataFrames), decides
 the kind of each column on the first fit, and turns the rows into the matrix
-the network reads: numeric columns scaled and clipped as ``input_scaling``
-says and encoded in quantile bins as ``n_bins`` says (``_preprocessing``),
-categorical columns of a DataFrame one-hot encoded. It is fitted once, on the
-training rows, and reused by ``predict`` and the ONNX export. A new kind of
-column is one more branch of ``InputEncoder.validate`` and of
-``InputEncoder._make_transformer``.
+the network reads. Two stages, both fitted once, on the training rows, and
+reused by ``predict`` and the ONNX export: ``_columns.ColumnEncoder`` turns
+each column into numbers as its kind says (dates expanded, missing numbers
+filled and indicated), then numeric columns are scaled and clipped as
+``input_scaling`` says and encoded in quantile bins as ``n_bins`` says
+(``_preprocessing``), categorical columns of a DataFrame one-hot encoded.
+polars and pyarrow tables are read as the same pandas frame (narwhals). A
+new kind of column is one more branch of ``_columns.column_kind`` and of
+``_columns.ColumnEncoder``.
 
 The validation split lives here too: it cuts the validated rows.
 """
@@ -18,12 +21,19 @@ from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils.validation import (
-    FLOAT_DTYPES,
     check_array,
     check_consistent_length,
     validate_data,
 )
 
+from ._columns import (
+    ColumnEncoder,
+    as_pandas,
+    check_finite_columns,
+    column_kind,
+    needs_kinds,
+    prepare_frame,
+)
 from ._compat import check_y
 from ._preprocessing import fit_transform_weighted, make_input_scaler
 
@@ -52,10 +62,16 @@ class InputEncoder:
 
     Attributes
     ----------
+    kinds_ : dict or None
+        ``{column: kind}`` of a DataFrame whose columns are not all numpy
+        numbers (see ``_columns.column_kind``), decided by the first
+        ``validate(..., reset=True)``; None for arrays, sparse matrices and
+        frames of numpy numbers.
     categorical_ : list
-        The categorical columns of a DataFrame (dtype object, category, string
-        or bool), decided by the first ``validate(..., reset=True)``; empty
-        for numeric input.
+        The categorical columns among them; empty for numeric input.
+    columns_ : ColumnEncoder
+        The first stage: dates as numbers, missing numbers filled and
+        indicated.
     transformer_ : sklearn transformer or None
         The fitted encoding; None when numeric input is used as it is.
     n_columns_ : int
@@ -103,22 +119,43 @@ class InputEncoder:
         y : ndarray or None
             None when not validated.
         """
+        X, y = as_pandas(X, "X"), as_pandas(y, "y")
         if reset:
-            self.categorical_ = categorical_columns(X)
-        if self.categorical_:
+            self.kinds_ = ({name: column_kind(X[name]) for name in X.columns}
+                           if needs_kinds(X) else None)
+            self.categorical_ = [name for name, kind in (self.kinds_ or {}).items()
+                                 if kind == "categorical"]
+        kinds = self._fitted_kinds(estimator)
+        if kinds is not None and (hasattr(X, "iloc") or set(kinds.values()) != {"numeric"}):
             if not hasattr(X, "iloc"):
+                special = " and ".join(
+                    f"{kind} columns {[n for n, k in kinds.items() if k == kind]}"
+                    for kind in ("categorical", "datetime") if kind in kinds.values())
                 raise TypeError(
                     f"This {type(estimator).__name__} was fitted on a pandas DataFrame with "
-                    f"categorical columns {self.categorical_}; X must be a DataFrame with "
-                    f"the same columns. Got {type(X).__name__} instead."
+                    f"{special}; X must be a DataFrame with the same columns. Got "
+                    f"{type(X).__name__} instead."
                 )
-            return _validate_frame(estimator, X, y, reset=reset, categorical=self.categorical_,
+            return _validate_frame(estimator, X, y, reset=reset, kinds=kinds,
                                    y_numeric=y_numeric)
-        options = dict(reset=reset, dtype=(np.float64, np.float32), accept_sparse=["csr", "csc"])
+        options = dict(reset=reset, dtype=(np.float64, np.float32),
+                       accept_sparse=["csr", "csc"], ensure_all_finite=False)
         if _not_given(y):
-            return _dense(validate_data(estimator, X, **options)), None
-        X, y = validate_data(estimator, X, y, multi_output=True, y_numeric=y_numeric, **options)
+            X, y = validate_data(estimator, X, **options), None
+        else:
+            X, y = validate_data(estimator, X, y, multi_output=True, y_numeric=y_numeric,
+                                 **options)
+        _check_array_values(X, getattr(estimator, "feature_names_in_", None))
+        if kinds is not None:  # a frame of numbers in fit, an array now
+            X = pd.DataFrame(_dense(X), columns=list(kinds))
         return _dense(X), y
+
+    def _fitted_kinds(self, estimator):
+        # Models fitted before column kinds existed hold categorical_ alone.
+        if hasattr(self, "kinds_") or not self.categorical_:
+            return getattr(self, "kinds_", None)
+        return {name: "categorical" if name in self.categorical_ else "numeric"
+                for name in estimator.feature_names_in_}
 
     def fit_transform(self, X, sample_weight=None):
         """Fit the encoding on the training rows ``X`` (validated) and return them encoded.
@@ -127,6 +164,8 @@ class InputEncoder:
         numeric encoding (a weight of 2 fits as a repeated row); the one-hot
         encoding of a DataFrame's categories ignores it.
         """
+        self.columns_ = ColumnEncoder(self.kinds_, MAX_CATEGORIES).fit(X)
+        X = self.columns_.transform(X)
         self.transformer_ = self._make_transformer(X)
         if self.transformer_ is None:
             encoded = X
@@ -139,6 +178,8 @@ class InputEncoder:
 
     def transform(self, X):
         """Return validated rows ``X`` encoded as in ``fit_transform``."""
+        if getattr(self, "columns_", None) is not None:  # None: models of older versions
+            X = self.columns_.transform(X)
         return X if self.transformer_ is None else self.transformer_.transform(X)
 
     def _make_transformer(self, X):
@@ -152,8 +193,9 @@ class InputEncoder:
 def categorical_columns(X):
     """Return the names of the categorical columns of a DataFrame (else ``[]``).
 
-    A column is categorical when its dtype is object, category, string or
-    bool (pandas nullable ``"boolean"`` included).
+    A column is categorical when ``_columns.column_kind`` says so: strings,
+    category or bool (pandas nullable ``"boolean"`` included), or objects
+    other than numbers and dates.
 
     Parameters
     ----------
@@ -173,12 +215,7 @@ def categorical_columns(X):
     """
     if not isinstance(X, pd.DataFrame):
         return []
-    return [
-        name for name, dtype in X.dtypes.items()
-        if isinstance(dtype, pd.CategoricalDtype)
-        or pd.api.types.is_bool_dtype(dtype)
-        or pd.api.types.is_string_dtype(dtype)
-    ]
+    return [name for name in X.columns if column_kind(X[name]) == "categorical"]
 
 
 def make_frame_encoder(columns, categorical, input_scaling, n_bins=0):
@@ -271,34 +308,31 @@ def _n_continuous(X):
     return sum(len(np.unique(column[:10_000])) > 2 for column in values.T)
 
 
-def _validate_frame(estimator, X, y, *, reset, categorical, y_numeric=False):
-    # A DataFrame with categorical columns: the feature names are checked (and
-    # set on reset) as validate_data does, missing or infinite values in the
-    # numeric columns rejected with the same error as for arrays, and a copy is
-    # returned whose categorical columns hold strings, missing values as NaN
-    # (so that every dtype -- category, bool, mixed objects -- encodes the same
-    # way in fit and predict).
+def _validate_frame(estimator, X, y, *, reset, kinds, y_numeric=False):
+    # A DataFrame whose columns need their kinds: the feature names are checked
+    # (and set on reset) as validate_data does, and a copy returned whose
+    # columns are of their kinds (_columns.prepare_frame).
     validate_data(estimator, X, reset=reset, skip_check_array=True)
-    numeric = [name for name in X.columns if name not in categorical]
-    check_array(X[numeric] if numeric else np.zeros((len(X), 1)), dtype=FLOAT_DTYPES,
-                input_name="X", estimator=estimator)
+    check_array(np.zeros((len(X), 1)), input_name="X", estimator=estimator)  # no rows
+    X = prepare_frame(X, kinds)
     if _not_given(y):
-        y = None
-    else:
-        y = check_y(y, multi_output=True, y_numeric=y_numeric, estimator=estimator)
-        check_consistent_length(X, y)
-    X = X.copy()
-    for name in categorical:
-        X[name] = _as_strings(X[name])
+        return X, None
+    y = check_y(y, multi_output=True, y_numeric=y_numeric, estimator=estimator)
+    check_consistent_length(X, y)
     return X, y
 
 
-def _as_strings(column):
-    values = column.astype(object).to_numpy()  # keeps a category's own type (1, not 1.0)
-    missing = pd.isna(values)
-    strings = values.astype(str).astype(object)
-    strings[missing] = np.nan
-    return pd.Series(strings, index=column.index, dtype=object)
+def _check_array_values(X, names):
+    # NaN is a missing value, except in a sparse matrix (where the missing
+    # entries are zeros); infinity is an error naming its column.
+    if hasattr(X, "tocoo") and np.isnan(X.data).any():
+        column = int(X.tocoo().col[np.isnan(X.tocoo().data)][0])
+        raise ValueError(
+            f"Input X is a sparse matrix with NaN in column {column}: missing values "
+            "are supported in dense arrays and DataFrames only. Pass X.toarray(), or "
+            "replace the NaN with numbers."
+        )
+    check_finite_columns(X, names)
 
 
 def _not_given(y):

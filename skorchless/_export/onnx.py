@@ -3,8 +3,9 @@
 The exported graph takes the raw feature matrix, the same columns ``predict``
 takes, and gives what ``predict`` / ``predict_proba`` give: the fitted input
 scaling is rebuilt from the scaler's fitted arrays as torch operations in
-float64, the network runs in float32 as in ``predict``, and the output is
-unscaled (regressor) or turned into probabilities (classifier) in float64.
+float64 (after the fill values and indicators of missing values), the
+network runs in float32 as in ``predict``, and the output is unscaled
+(regressor) or turned into probabilities (classifier) in float64.
 """
 
 import contextlib
@@ -61,11 +62,14 @@ def export_onnx(estimator, path, *, input_dtype="float32"):
     path : str
         The path written.
 
+    A NaN in the input is a missing value, filled and indicated as
+    ``predict`` does.
+
     Raises
     ------
     NotImplementedError
         If the estimator holds preprocessing that has no ONNX translation
-        here, such as an encoding of categorical columns.
+        here: an encoding of categorical or datetime columns.
     ImportError
         If ``onnx`` or ``onnxscript`` is not installed.
 
@@ -124,6 +128,20 @@ class _ExportModule(torch.nn.Module):
         return self.head(self.network(X.to(torch.float32)).to(torch.float64))
 
 
+class _FillMissing(torch.nn.Module):
+    """``ColumnEncoder`` of numbers: NaN filled, then the indicator columns appended."""
+
+    def __init__(self, fill, indicated):
+        super().__init__()
+        self.register_buffer("fill", torch.as_tensor(fill, dtype=torch.float64).clone())
+        self.register_buffer("indicated", torch.as_tensor(indicated, dtype=torch.int64))
+
+    def forward(self, X):
+        missing = torch.isnan(X)
+        filled = torch.where(missing, self.fill, X)
+        return torch.cat([filled, missing[:, self.indicated].to(torch.float64)], dim=1)
+
+
 class _Affine(torch.nn.Module):
     """``(X - center) / scale``, the fitted transform of a scikit-learn scaler."""
 
@@ -168,28 +186,38 @@ class _PiecewiseLinear(torch.nn.Module):
 
 def _check_numeric_input(estimator):
     name = type(estimator).__name__
-    categorical = estimator._inputs.categorical_
+    kinds = getattr(estimator._inputs, "kinds_", None) or {}
     n_inputs = linear_layers(estimator.module_)[0].in_features
-    if categorical:
-        which = f" ({', '.join(map(str, categorical))})"
-        raise NotImplementedError(
-            f"{name} encodes categorical columns{which} inside the estimator, turning "
-            f"its {estimator.n_features_in_} input columns into {n_inputs}; export_onnx "
-            "exports models of numeric columns only. Encode the categorical columns in "
-            "a scikit-learn pipeline before the estimator (for example with "
-            "OneHotEncoder) and export the estimator fitted on the encoded columns."
-        )
+    for kind, fix in [("categorical", "with OneHotEncoder"),
+                      ("datetime", "as the days since a reference date")]:
+        columns = [column for column, k in kinds.items() if k == kind]
+        if kind == "categorical":  # models of older versions hold categorical_ alone
+            columns = columns or estimator._inputs.categorical_
+        if columns:
+            raise NotImplementedError(
+                f"{name} encodes {kind} columns ({', '.join(map(str, columns))}) inside "
+                f"the estimator, turning its {estimator.n_features_in_} input columns "
+                f"into {n_inputs}; export_onnx exports models of numeric columns only. "
+                f"Encode the {kind} columns in a scikit-learn pipeline before the "
+                f"estimator (for example {fix}) and export the estimator fitted on "
+                "the encoded columns."
+            )
 
 
 def _input_steps(estimator):
+    steps = []
+    columns = getattr(estimator._inputs, "columns_", None)  # None: models of older versions
+    n_features = estimator.n_features_in_
+    if columns is not None and columns.fill_ is not None:
+        steps.append(_FillMissing(columns.fill_, columns.indicated_))
+        n_features += len(columns.indicated_)
     scaler = estimator._inputs.transformer_
     if scaler is None:
-        return []
+        return steps
     transformers = [step for _, step in scaler.steps] if isinstance(scaler, Pipeline) else [
         scaler
     ]
-    n_features = estimator.n_features_in_
-    return [_translate(t, n_features, type(estimator).__name__) for t in transformers]
+    return steps + [_translate(t, n_features, type(estimator).__name__) for t in transformers]
 
 
 def _translate(transformer, n_features, estimator_name):

@@ -22,6 +22,7 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
+from .._columns import ColumnEncoder, DateFeatures
 from .._inputs import InputEncoder
 from .._preprocessing import PiecewiseLinearEncoder, WeightedRobustScaler, smooth_clip
 from .._targets import ClassificationTarget, RegressionTarget
@@ -37,6 +38,7 @@ ALLOWED_CLASSES = {
                                   RobustScaler, StandardScaler],
         "skorchless._preprocessing": [PiecewiseLinearEncoder, WeightedRobustScaler],
         "skorchless._inputs": [InputEncoder],
+        "skorchless._columns": [ColumnEncoder, DateFeatures],
         "skorchless._targets": [ClassificationTarget, RegressionTarget],
     }.items()
     for cls in group
