@@ -120,6 +120,7 @@ class InputEncoder:
             None when not validated.
         """
         X, y = as_pandas(X, "X"), as_pandas(y, "y")
+        _check_no_missing_labels(y)
         if reset:
             self.kinds_ = ({name: column_kind(X[name]) for name in X.columns}
                            if needs_kinds(X) else None)
@@ -320,6 +321,23 @@ def _validate_frame(estimator, X, y, *, reset, kinds, y_numeric=False):
     y = check_y(y, multi_output=True, y_numeric=y_numeric, estimator=estimator)
     check_consistent_length(X, y)
     return X, y
+
+
+def _check_no_missing_labels(y):
+    # scikit-learn's check of y fails on pd.NA among objects with a raw pandas error
+    if y is None or _not_given(y) or hasattr(y, "tocoo"):
+        return
+    try:
+        labels = np.asarray(y)
+    except ValueError:  # ragged: scikit-learn's check says so
+        return
+    if labels.dtype == object and labels.ndim:
+        rows = np.flatnonzero(pd.isna(labels).reshape(len(labels), -1).any(axis=1))
+        if len(rows):
+            raise ValueError(
+                f"Input y contains NaN (a missing label) in row {int(rows[0])}: drop the "
+                "rows without a target, or fill them."
+            )
 
 
 def _check_array_values(X, names):

@@ -140,6 +140,40 @@ def test_categorical_encoding_is_refused(diabetes, tmp_path):
     assert not (tmp_path / "model.onnx").exists()
 
 
+@pytest.mark.parametrize("params", [{"input_scaling": "robust", "n_bins": 8},
+                                    {"input_scaling": None, "n_bins": None}])
+def test_missing_values_are_filled_and_indicated_as_in_predict(diabetes, tmp_path, params):
+    X, y = diabetes
+    X = X.copy()
+    rng = np.random.RandomState(0)
+    X[rng.rand(len(X)) < 0.2, 2] = np.nan  # an indicator for column 2
+    reg = TorchMLPRegressor(**FAST, **params).fit(X, y)
+    assert reg._inputs.columns_.indicated_ == [2]
+    new = X[:20].copy()
+    new[:5, 0] = np.nan  # missing where training had no missing value: filled only
+    outputs = _run(reg, new, tmp_path, "float64")
+    np.testing.assert_allclose(outputs["prediction"], reg.predict(new), rtol=RTOL)
+
+
+def test_a_frame_of_nullable_numbers_exports(diabetes, tmp_path):
+    X, y = diabetes
+    frame = pd.DataFrame(X[:, :3], columns=["age", "bmi", "bp"]).astype("Float64")
+    frame.loc[:40, "bmi"] = pd.NA
+    clf = TorchMLPClassifier(**FAST).fit(frame, y > np.median(y))
+    matrix = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    outputs = _run(clf, matrix, tmp_path, "float64")
+    np.testing.assert_allclose(outputs["probabilities"], clf.predict_proba(frame), rtol=RTOL)
+
+
+def test_datetime_encoding_is_refused(diabetes, tmp_path):
+    X, y = diabetes
+    frame = pd.DataFrame({"age": X[:, 0],
+                          "visit": pd.date_range("2024-01-01", periods=len(X), freq="D")})
+    reg = TorchMLPRegressor(**{**FAST, "max_iter": 2}).fit(frame, y)
+    with pytest.raises(NotImplementedError, match=r"datetime columns \(visit\).*days since"):
+        export_onnx(reg, tmp_path / "model.onnx")
+
+
 def test_bad_arguments(small_regressor, tmp_path):
     with pytest.raises(ValueError, match="'input_dtype' parameter.*'float16'"):
         export_onnx(small_regressor, tmp_path / "m.onnx", input_dtype="float16")
