@@ -68,7 +68,7 @@ def test_train_regression_writes_the_report(regression_run, regression_csv):
     facts = json.loads((report / "metrics.json").read_text())
     assert facts["task"] == "regression" and facts["target"] == "price"
     assert facts["features"] == {"numeric": ["size", "rooms"],
-                                 "categorical": ["city", "garden"],
+                                 "categorical": ["city", "garden"], "dates": [],
                                  "encoded_width": 2 + 4 + 2}  # city: 3 + missing
     assert facts["rows"]["train"] == 320 and facts["rows"]["test"] == 80
     assert facts["test_scores"]["r2"] > 0.8  # the mean would score 0
@@ -140,6 +140,28 @@ def test_train_classification_is_detected_and_stratified(tmp_path):
     lines = predicted.stdout.splitlines()
     assert lines[0] == "prediction,proba_benign,proba_malignant"
     assert len(lines) == 1 + len(frame)
+
+
+def test_dates_are_dates_not_categories(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 300
+    sold = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 3 * 365, n), unit="D")
+    frame = pd.DataFrame({"size": rng.uniform(20, 200, n), "sold": sold.strftime("%Y-%m-%d")})
+    frame["price"] = 3 * frame["size"] + (sold - sold.min()).days.to_numpy() / 3
+    frame.loc[4, "sold"] = None
+    csv = tmp_path / "sales.csv"
+    frame.to_csv(csv, index=False)
+    assert main(["train", str(csv), "--target", "price", "--output", str(tmp_path / "r"),
+                 "--no-plots", *FAST]) == 0
+    facts = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert facts["features"]["dates"] == ["sold"] and facts["features"]["categorical"] == []
+    # size; days, day of week and of year (sin, cos); the missing date
+    assert facts["features"]["encoded_width"] == 1 + 1 + 4 + 1
+    assert facts["test_scores"]["r2"] > 0.9
+    assert "1 dates (sold)" in capsys.readouterr().out
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", str(tmp_path / "r" / "model.joblib"), str(csv), "-o", str(out)]) == 0
+    assert np.isfinite(pd.read_csv(out)["prediction"]).all()
 
 
 def test_small_integer_target_is_a_classification_unless_told(tmp_path, capsys):

@@ -24,7 +24,7 @@ from sklearn.model_selection import train_test_split
 from .._display import LossCurveDisplay
 from .._progress import progress_bar_visible
 from .._version import __version__
-from .tables import DataError, make_model_pipeline, split_columns, target_column
+from .tables import DataError, make_model_pipeline, parse_dates, split_columns, target_column
 
 #: Estimator parameters of ``train`` that differ from the estimators' own defaults.
 ESTIMATOR_DEFAULTS = {"early_stopping": True}
@@ -93,6 +93,7 @@ def train_report(frame, target, output, *, task="auto", drop=(), test_size=0.2,
     X = frame.loc[y.index].drop(columns=[target, *drop])
     if X.shape[1] == 0:
         raise DataError(f"no feature columns left besides the target {target!r}")
+    X, dates = parse_dates(X)
     numeric, categorical = split_columns(X)
     try:
         X_train, X_test, y_train, y_test = train_test_split(
@@ -126,6 +127,7 @@ def train_report(frame, target, output, *, task="auto", drop=(), test_size=0.2,
                  "validation_fraction_of_train": estimator.validation_fraction},
         "features": {"numeric": list(map(str, numeric)),
                      "categorical": list(map(str, categorical)),
+                     "dates": list(map(str, dates)),
                      "encoded_width": int(estimator._inputs.n_columns_)},
         "test_scores": scores,
         "training": _training_facts(estimator, fit_seconds),
@@ -280,6 +282,8 @@ def _summary(facts, estimator, output, files, classification_report=None):
         f"features   {len(features['numeric'])} numeric, "
         f"{len(features['categorical'])} categorical"
         + (f" ({', '.join(features['categorical'])})" if features["categorical"] else "")
+        + (f", {len(features['dates'])} dates ({', '.join(features['dates'])})"
+           if features["dates"] else "")
         + f" -> {features['encoded_width']} inputs",
         f"model      {type(estimator).__name__}(hidden_layer_sizes="
         f"{estimator.hidden_layer_sizes}, early_stopping=True)",

@@ -3,7 +3,8 @@
 What ``skorchless train`` and ``skorchless predict`` need to turn a CSV file
 into the input of a scikit-learn pipeline, and that pipeline: median-imputed
 numeric columns before a ``TorchMLPRegressor`` or ``TorchMLPClassifier``,
-which encodes the other columns itself. Every problem with the data
+which encodes the other columns itself (text columns of ISO 8601 dates as
+dates, the others as categories). Every problem with the data
 raises a ``DataError`` whose message fits on one line.
 """
 
@@ -106,11 +107,49 @@ def _as_text(series):
     return series.astype(str).astype(object).where(series.notna(), np.nan)
 
 
+def parse_dates(X):
+    """Return ``X`` with its text columns of ISO 8601 dates as datetime64, and their names.
+
+    A column is one of dates when every value present reads as an ISO 8601
+    date (``2024-05-01``, ``2024-05-01 13:30``, with or without a UTC offset)
+    and none as a number. The estimator turns dates into numbers (elapsed
+    days, cyclical parts), and reads the same text at ``predict`` again.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skorchless._cli.tables import parse_dates
+    >>> X, dates = parse_dates(pd.DataFrame({"day": ["2024-05-01", None], "n": ["1", "2"]}))
+    >>> dates, X["day"].dtype.kind
+    (['day'], 'M')
+    """
+    X, dates = X.copy(), []
+    for name in X.columns:
+        present = X[name].dropna()
+        if present.empty or not present.map(lambda v: isinstance(v, str)).all():
+            continue
+        if pd.to_numeric(present, errors="coerce").notna().any():
+            continue
+        try:
+            parsed = pd.to_datetime(present, format="ISO8601", errors="coerce")
+        except (ValueError, TypeError):  # offsets that differ: in UTC
+            parsed = pd.to_datetime(present, format="ISO8601", errors="coerce", utc=True)
+        if parsed.notna().all():
+            X[name] = parsed.reindex(X.index)
+            dates.append(name)
+    return X, dates
+
+
 def split_columns(X):
-    """Return (numeric, categorical) column names, refusing numbers with typos."""
+    """Return (numeric, categorical) column names, refusing numbers with typos.
+
+    Columns of dates (see ``parse_dates``) are neither.
+    """
     numeric, categorical = [], []
     for name in X.columns:
         column = X[name]
+        if pd.api.types.is_datetime64_any_dtype(column):
+            continue
         if _is_numeric(column):
             numeric.append(name)
             continue
