@@ -181,7 +181,8 @@ def test_the_allow_list_is_what_fit_builds(fast):
     # Every class a file may hold is one that some fit builds, and no more:
     # each entry of the allow-list is attack surface of the loader.
     X, y = _data()
-    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(kind=np.where(y > 0, "u", "v"))
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(
+        kind=np.where(y > 0, "u", "v"), day=pd.date_range("2024-01-01", periods=len(X)))
     fitted = [
         TorchMLPRegressor(**fast, n_bins=4).fit(X, y),
         TorchMLPRegressor(**fast, input_scaling="standard").fit(frame, y),
