@@ -237,24 +237,34 @@ def _as_dates(column):
     if types.is_datetime64_any_dtype(column.dtype):
         return column
     present = column[column.notna()]
-    try:
-        parsed = pd.to_datetime(present.astype(object), errors="coerce")
-    except (ValueError, TypeError):  # mixed timezones
-        parsed = pd.to_datetime(present.astype(object), errors="coerce", utc=True)
+    parsed = _parse_dates(present.astype(object))
     bad = present[parsed.isna()]
     if len(bad):
         raise ValueError(
-            f"Column {column.name!r} holds dates (it did in fit), but {bad.iloc[0]!r} in "
-            f"row {_position(column, bad.index[0])} is not a date. Replace it with NaT "
+            f"Column {column.name!r} holds dates, but {bad.iloc[0]!r} in row "
+            f"{_position(column, bad.index[0])} is not a date. Replace it with NaT "
             "(missing) or a date."
         )
     return parsed.reindex(column.index)
 
 
+def _parse_dates(values):
+    # as they are, else in UTC (dates with different UTC offsets)
+    parsed = pd.Series(pd.NaT, index=values.index)
+    for utc in (False, True):
+        try:
+            parsed = pd.to_datetime(values, errors="coerce", utc=utc)
+        except (ValueError, TypeError):
+            continue
+        if parsed.notna().all():
+            break
+    return parsed
+
+
 def _as_strings(column):
     values = column.astype(object).to_numpy()  # keeps a category's own type (1, not 1.0)
     missing = pd.isna(values)
-    strings = values.astype(str).astype(object)
+    strings = np.frompyfunc(str, 1, 1)(values)
     strings[missing] = np.nan
     return pd.Series(strings, index=column.index, dtype=object)
 

@@ -284,8 +284,21 @@ def test_dates_as_text_at_predict_time_are_parsed_or_named():
     as_text = X.assign(when=X["when"].dt.strftime("%Y-%m-%d %H:%M:%S"))
     np.testing.assert_allclose(reg.predict(as_text), reg.predict(X))
     as_text.loc[2, "when"] = "soon"
-    with pytest.raises(ValueError, match=r"Column 'when' holds dates.*'soon' in row 2"):
+    with pytest.raises(ValueError, match=r"Column 'when' holds dates, but 'soon' in row 2"):
         reg.predict(as_text)
+
+
+def test_date_objects_with_different_offsets_are_dates():
+    import datetime
+
+    offsets = [datetime.timezone(datetime.timedelta(hours=h)) for h in (0, 1, 2)]
+    days = [datetime.datetime(2024, 1, 1, tzinfo=offsets[i % 3]) + datetime.timedelta(days=i)
+            for i in range(60)]
+    X = pd.DataFrame({"when": pd.Series(days, dtype=object), "tags": [["a"]] * 60})
+    reg = _fit(TorchMLPRegressor, X, np.arange(60.0))
+    assert reg._inputs.kinds_ == {"when": "datetime", "tags": "categorical"}
+    assert reg._inputs.columns_.dates_["when"].timezone_ == "UTC"
+    _check_predictions(reg, X)
 
 
 def test_a_date_only_column_has_no_time_of_day():
