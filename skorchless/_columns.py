@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from pandas.api import types
 
+from ._preprocessing import weighted_quantile
+
 #: Kinds of ``object`` columns (``pandas.api.types.infer_dtype``) that hold numbers.
 _NUMBER_OBJECTS = ("integer", "floating", "mixed-integer-float", "decimal")
 _DATE_OBJECTS = ("datetime", "datetime64", "date")
@@ -355,8 +357,8 @@ class ColumnEncoder:
     """Turn validated rows into numbers: dates expanded, missing numbers filled.
 
     Fitted on the training rows. Every numeric column (and every number of a
-    date, see ``DateFeatures``) gets a fill value, the median of its training
-    values (0 when it has none); a missing value becomes that value, in fit
+    date, see ``DateFeatures``) gets a fill value, the (weighted) median of
+    its training values (0 when it has none); a missing value becomes that value, in fit
     and predict alike. A column that had missing values in the training rows
     also gets an indicator column (1 where the value was missing), appended
     after the numbers, so that the network can learn from missingness. A
@@ -398,8 +400,12 @@ class ColumnEncoder:
         self.kinds = kinds
         self.max_categories = max_categories
 
-    def fit(self, X):
-        """Learn the date origins, fill values and indicators of the training rows ``X``."""
+    def fit(self, X, sample_weight=None):
+        """Learn the date origins, fill values and indicators of the training rows ``X``.
+
+        ``sample_weight`` weighs the rows in the medians (a weight of 2 fits
+        as a repeated row).
+        """
         if self.kinds is None and hasattr(X, "tocoo"):
             self.fill_, self.indicated_, self.names_ = None, [], []
             return self
@@ -407,10 +413,9 @@ class ColumnEncoder:
                        for name, kind in (self.kinds or {}).items() if kind == "datetime"}
         numbers, names, sources = self._numbers(X)
         missing = np.isnan(numbers)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a column of NaN only
-            fill = np.nanmedian(numbers, axis=0) if len(numbers) else np.zeros(len(names))
-        self.fill_ = np.where(np.isnan(fill), 0.0, fill).astype(numbers.dtype)
+        self.fill_ = np.array([_median(column, ~absent, sample_weight)
+                               for column, absent in zip(numbers.T, missing.T, strict=True)],
+                              dtype=numbers.dtype)
         # the first output column of each source column (a date has several)
         self.indicated_ = [i for i, source in enumerate(sources) if missing[:, i].any()
                            and (i == 0 or sources[i - 1] != source)]
@@ -418,6 +423,10 @@ class ColumnEncoder:
         if self.kinds is not None:
             self._warn_high_cardinality(X)
         return self
+
+    def fit_transform(self, X, sample_weight=None):
+        """Fit on the training rows ``X`` and return them transformed."""
+        return self.fit(X, sample_weight).transform(X)
 
     def transform(self, X):
         """Return the rows ``X`` as numbers (with the categorical columns, for a frame)."""
@@ -470,3 +479,10 @@ class ColumnEncoder:
                 "estimator.", UserWarning, stacklevel=2,
             )
 
+
+def _median(values, present, sample_weight):
+    # the weighted median of the values present (of positive weight), else 0
+    weight = None if sample_weight is None else sample_weight[present]
+    if not present.any() or (weight is not None and not (weight > 0).any()):
+        return 0.0
+    return weighted_quantile(values[present], 0.5, weight)

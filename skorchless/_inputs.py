@@ -162,11 +162,12 @@ class InputEncoder:
         """Fit the encoding on the training rows ``X`` (validated) and return them encoded.
 
         ``sample_weight`` weighs the rows in the quantiles and means of the
-        numeric encoding (a weight of 2 fits as a repeated row); the one-hot
-        encoding of a DataFrame's categories ignores it.
+        numeric encoding and in the fill values of missing numbers (a weight
+        of 2 fits as a repeated row); the one-hot encoding of a DataFrame's
+        categories ignores it.
         """
-        self.columns_ = ColumnEncoder(self.kinds_, MAX_CATEGORIES).fit(X)
-        X = self.columns_.transform(X)
+        self.columns_ = ColumnEncoder(self.kinds_, MAX_CATEGORIES)
+        X = self.columns_.fit_transform(X, sample_weight)
         self.transformer_ = self._make_transformer(X)
         if self.transformer_ is None:
             encoded = X

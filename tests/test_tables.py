@@ -345,3 +345,12 @@ def test_a_fitted_table_model_survives_pickle_and_the_safe_format(tmp_path):
     skorchless.save(clf, tmp_path / "model")
     loaded = skorchless.load(tmp_path / "model")
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+
+
+def test_the_fill_value_is_the_weighted_median():
+    X = np.array([[1.0], [2.0], [10.0], [np.nan]] * 10)
+    weight = np.array([1.0, 1.0, 5.0, 1.0] * 10)
+    reg = _fit(TorchMLPRegressor, X, np.arange(40.0), early_stopping=False)
+    assert reg._inputs.columns_.fill_.tolist() == [2.0]
+    reg.fit(X, np.arange(40.0), sample_weight=weight)
+    assert reg._inputs.columns_.fill_.tolist() == [10.0]
