@@ -30,7 +30,7 @@ from ._inputs import InputEncoder, split_validation, take_rows
 from ._persistence.pickling import PickleMixin
 from ._progress import ProgressBar, progress_bar_visible
 from ._results import store_result
-from ._tensors import resolve_device, to_numpy, to_tensor
+from ._tensors import from_torch, resolve_device, to_numpy, to_tensor
 
 #: scikit-learn's MLP says this when training leaves non-finite weights.
 NON_FINITE_WEIGHTS = ("Solver produced non-finite parameter weights. The input data may "
@@ -202,6 +202,8 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
     def _checked(self, X, y, sample_weight, *, reset, classes=None, same_classes=False):
         """Validate ``X``, encode ``y`` and check the weights: ``(X, y, weight)``."""
         target = self._target
+        X, y, sample_weight = (from_torch(value, name) for value, name in
+                               ((X, "X"), (y, "y"), (sample_weight, "sample_weight")))
         X, y = self._inputs.validate(self, X, y, reset=reset,
                                      y_numeric=not target.is_classifier)
         y = target.encode(y, fit=reset, classes=classes, same_classes=same_classes)
@@ -399,7 +401,7 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
         rows predicted with it.
         """
         check_is_fitted(self, "module_")
-        X, _ = self._inputs.validate(self, X, reset=False)
+        X, _ = self._inputs.validate(self, from_torch(X, "X"), reset=False)
         dtype = np.result_type(getattr(X, "dtype", np.float64), self._fit_dtype)
         X = self._inputs.transform(X)
         # On the host: predict_raw moves one chunk at a time to the device.

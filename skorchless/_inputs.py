@@ -14,6 +14,8 @@ The validation split lives here too: it cuts the validated rows.
 
 import numpy as np
 import pandas as pd
+import scipy.sparse
+from sklearn import config_context
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OneHotEncoder
@@ -26,6 +28,7 @@ from sklearn.utils.validation import (
 
 from ._compat import check_y
 from ._preprocessing import fit_transform_weighted, make_input_scaler
+from ._sparse import make_sparse_scaler
 
 #: Most one-hot columns of a categorical feature: the 63 most frequent
 #: categories of the training rows get a column each, the rarer ones share one.
@@ -97,9 +100,10 @@ class InputEncoder:
 
         Returns
         -------
-        X : ndarray or pandas.DataFrame
+        X : ndarray, scipy.sparse.csr_matrix or pandas.DataFrame
             A DataFrame (categorical columns as strings, missing as NaN) when
-            categorical columns are encoded, else a dense float array.
+            categorical columns are encoded, else a float array, or a CSR
+            matrix for sparse input (kept sparse: see ``_sparse``).
         y : ndarray or None
             None when not validated.
         """
@@ -116,9 +120,9 @@ class InputEncoder:
                                    y_numeric=y_numeric)
         options = dict(reset=reset, dtype=(np.float64, np.float32), accept_sparse=["csr", "csc"])
         if _not_given(y):
-            return _dense(validate_data(estimator, X, **options)), None
+            return _csr(validate_data(estimator, X, **options)), None
         X, y = validate_data(estimator, X, y, multi_output=True, y_numeric=y_numeric, **options)
-        return _dense(X), y
+        return _csr(X), y
 
     def fit_transform(self, X, sample_weight=None):
         """Fit the encoding on the training rows ``X`` (validated) and return them encoded.
@@ -127,21 +131,29 @@ class InputEncoder:
         numeric encoding (a weight of 2 fits as a repeated row); the one-hot
         encoding of a DataFrame's categories ignores it.
         """
+        self.sparse_input_ = scipy.sparse.issparse(X)
         self.transformer_ = self._make_transformer(X)
         if self.transformer_ is None:
             encoded = X
-        elif self.categorical_:
-            encoded = self.transformer_.fit_transform(X)
         else:
-            encoded = fit_transform_weighted(self.transformer_, X, sample_weight)
+            with _default_output():
+                encoded = (self.transformer_.fit_transform(X) if self.categorical_
+                           else fit_transform_weighted(self.transformer_, X, sample_weight))
         self.n_columns_ = encoded.shape[1]
         return encoded
 
     def transform(self, X):
         """Return validated rows ``X`` encoded as in ``fit_transform``."""
-        return X if self.transformer_ is None else self.transformer_.transform(X)
+        if scipy.sparse.issparse(X) and not getattr(self, "sparse_input_", False):
+            X = X.toarray()  # sparse rows for a model fitted on dense ones
+        if self.transformer_ is None:
+            return X
+        with _default_output():
+            return self.transformer_.transform(X)
 
     def _make_transformer(self, X):
+        if scipy.sparse.issparse(X):
+            return make_sparse_scaler(self.input_scaling, self.n_bins)
         numeric = X.drop(columns=self.categorical_) if self.categorical_ else X
         bins = resolve_n_bins(self.n_bins, len(X), lambda: _n_continuous(numeric))
         if self.categorical_:
@@ -306,8 +318,14 @@ def _not_given(y):
     return isinstance(y, str) and y == "no_validation"
 
 
-def _dense(X):
-    return X.toarray() if hasattr(X, "toarray") else X
+def _default_output():
+    # Arrays from the internal transformers, whatever the user's global
+    # set_config(transform_output=...) asks of their own transformers.
+    return config_context(transform_output="default")
+
+
+def _csr(X):
+    return X.tocsr() if scipy.sparse.issparse(X) else X
 
 
 def take_rows(array, idx):

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .callbacks import EpochState
+from .sparse import SparseRows, dense, gather_rows
 from .step import make_step
 
 #: Rows per forward pass at inference. On a CPU, chunks small enough for the
@@ -31,13 +32,14 @@ class TensorData:
 
     Parameters
     ----------
-    X : torch.Tensor of shape (n_samples, n_features)
+    X : torch.Tensor or SparseRows of shape (n_samples, n_features)
+        Sparse rows are densified one batch (one chunk) at a time.
     y : torch.Tensor of shape (n_samples, ...)
     weight : torch.Tensor of shape (n_samples,) or None
         Sample weights normalised to mean 1, or None for equal weights.
     """
 
-    X: torch.Tensor
+    X: torch.Tensor | SparseRows
     y: torch.Tensor
     weight: torch.Tensor | None = None
 
@@ -286,22 +288,13 @@ def _minibatch_epoch(step, data, batch_size, shuffle, generator, average):
 
 
 def _batch(data, start, stop, order, out=None):
-    # Rows start:stop of the data (in ``order`` if given), as (X, y, weight);
-    # written into the tensors ``out`` when given and the batch fills them.
-    columns = (data.X, data.y, data.weight)
-    if out is not None and min(stop, len(data)) - start == out[0].shape[0]:
-        for source, target in zip(columns, out, strict=True):
-            if source is None:
-                continue
-            if order is None:
-                target.copy_(source[start:stop])
-            else:
-                torch.index_select(source, 0, order[start:stop], out=target)
-        return out
-    if order is None:
-        return tuple(None if c is None else c[start:stop] for c in columns)
-    idx = order[start:stop]
-    return tuple(None if c is None else c.index_select(0, idx) for c in columns)
+    # Rows start:stop of the data (in ``order`` if given), as (X, y, weight),
+    # dense; written into the tensors ``out`` when given and the batch fills them.
+    rows = slice(start, stop) if order is None else order[start:stop]
+    if out is None or min(stop, len(data)) - start != out[0].shape[0]:
+        out = (None, None, None)
+    return tuple(None if source is None else gather_rows(source, rows, target)
+                 for source, target in zip((data.X, data.y, data.weight), out, strict=True))
 
 
 def _validate(module, data, loss_fn, score_fn):
@@ -326,9 +319,10 @@ def predict_raw(module, X, chunk_rows=None):
     Parameters
     ----------
     module : torch.nn.Module
-    X : torch.Tensor of shape (n_samples, n_features)
+    X : torch.Tensor or SparseRows of shape (n_samples, n_features)
         On the module's device, or on the CPU (each chunk is then moved to the
-        module's device, so that large data need not fit there at once). Of
+        module's device, so that large data need not fit there at once);
+        sparse rows are densified one chunk at a time. Of
         another floating dtype than the module's parameters (float64 for a
         float32 network), the forward pass runs in ``X``'s dtype, with the
         parameters converted for it.
@@ -352,8 +346,9 @@ def predict_raw(module, X, chunk_rows=None):
         # CPU kernels take another code path (matrix-vector) for one or two
         # rows, which rounds differently; padding keeps a row's prediction the
         # same whether it comes alone or in a batch.
+        X = dense(X)
         X = torch.cat([X, X[:1].expand(MIN_FORWARD_ROWS - n_rows, -1)])
-    device = next(module.parameters(), X).device
+    device = next(module.parameters(), torch.empty(0, device=X.device)).device
     if chunk_rows is None:
         chunk_rows = CPU_CHUNK_ROWS if device.type == "cpu" else ACCELERATOR_CHUNK_ROWS
     bounds = [*range(0, X.shape[0], chunk_rows), X.shape[0]]
@@ -364,7 +359,7 @@ def predict_raw(module, X, chunk_rows=None):
         module.eval()
     forward = _forward_in(module, X.dtype)
     try:
-        chunks = [forward(X[a:b].to(device, non_blocking=True))
+        chunks = [forward(gather_rows(X, slice(a, b)).to(device, non_blocking=True))
                   for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     finally:
         if was_training:

@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._engine.network import linear_layers
 from .._preprocessing import PiecewiseLinearEncoder, smooth_clip
+from .._sparse import smooth_clip_sparse
 
 _INPUT_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -194,10 +195,13 @@ def _input_steps(estimator):
 
 def _translate(transformer, n_features, estimator_name):
     if isinstance(transformer, RobustScaler):
-        return _Affine(transformer.center_, transformer.scale_, n_features)
+        return _Affine(transformer.center_ if transformer.with_centering else None,
+                       transformer.scale_, n_features)
     if isinstance(transformer, StandardScaler):
-        return _Affine(transformer.mean_, transformer.scale_, n_features)
-    if isinstance(transformer, FunctionTransformer) and transformer.func is smooth_clip:
+        return _Affine(transformer.mean_ if transformer.with_mean else None,
+                       transformer.scale_, n_features)
+    if isinstance(transformer, FunctionTransformer) and transformer.func in (
+            smooth_clip, smooth_clip_sparse):
         return _SmoothClip(**(transformer.kw_args or {}))
     if isinstance(transformer, PiecewiseLinearEncoder):
         return _PiecewiseLinear(transformer.edges_)

@@ -24,6 +24,7 @@ from sklearn.preprocessing import (
 
 from .._inputs import InputEncoder
 from .._preprocessing import PiecewiseLinearEncoder, WeightedRobustScaler, smooth_clip
+from .._sparse import smooth_clip_sparse
 from .._targets import ClassificationTarget, RegressionTarget
 
 #: ``{public name: class}`` of the objects a file may hold: the parts of a
@@ -44,7 +45,8 @@ ALLOWED_CLASSES = {
 #: Allowed only because files written by skorchless 0.1 hold them.
 LEGACY_CLASSES = {"sklearn.preprocessing.RobustScaler"}
 _CLASS_NAMES = {cls: name for name, cls in ALLOWED_CLASSES.items()}
-ALLOWED_FUNCTIONS = {"skorchless._preprocessing.smooth_clip": smooth_clip}
+ALLOWED_FUNCTIONS = {"skorchless._preprocessing.smooth_clip": smooth_clip,
+                     "skorchless._sparse.smooth_clip_sparse": smooth_clip_sparse}
 _BUILTIN_TYPES = {"bool": bool, "int": int, "float": float, "str": str, "object": object}
 _ARRAY_KINDS = "biufUO"
 _FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, np.ufunc)
