@@ -9,7 +9,7 @@ from .callbacks import EpochState
 from .loop import CPU_CHUNK_ROWS, TrainResult, keep_finite_outputs
 from .losses import weighted_mean
 from .network import snapshot
-from .sparse import SparseRows, gather_rows
+from .sparse import SparseRows, block_rows, gather_rows
 
 
 def train_lbfgs(
@@ -33,7 +33,7 @@ def train_lbfgs(
     iteration). If the loss stops being finite, the starting weights are
     restored (see ``loop.keep_finite_outputs``). Callbacks run after the fit,
     once per iteration, and cannot stop it. Sparse rows (``SparseRows``) are
-    densified ``CPU_CHUNK_ROWS`` at a time, each chunk's gradient accumulated
+    densified a block at a time (``sparse.block_rows``), each chunk's gradient accumulated
     before the next is densified: the full batch is never dense at once.
 
     Parameters
@@ -141,9 +141,9 @@ def _loss_parts(module, data, loss_fn):
     if not isinstance(data.X, SparseRows):
         yield weighted_mean(loss_fn(module(data.X), data.y), data.weight)
         return
-    n = len(data)
-    for start in range(0, n, CPU_CHUNK_ROWS):
-        rows = slice(start, start + CPU_CHUNK_ROWS)
+    n, chunk = len(data), block_rows(data.X, CPU_CHUNK_ROWS)
+    for start in range(0, n, chunk):
+        rows = slice(start, start + chunk)
         weight = None if data.weight is None else data.weight[rows]
         X = gather_rows(data.X, rows)
         yield weighted_mean(loss_fn(module(X), data.y[rows]), weight) * (X.shape[0] / n)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .callbacks import EpochState
-from .sparse import SparseRows, dense, gather_rows
+from .sparse import SparseRows, block_rows, dense, gather_rows
 from .step import make_step
 
 #: Rows per forward pass at inference. On a CPU, chunks small enough for the
@@ -271,7 +271,8 @@ def keep_finite_outputs(module, X, start_state, result, first_epoch):
 
 def _minibatch_epoch(step, data, batch_size, shuffle, generator, average):
     # Batches are gathered from the resident tensors (views when not
-    # shuffling, unless the step wants them in its own input tensors). The
+    # shuffling, unless the step wants them in its own input tensors; sparse
+    # rows are densified into one batch tensor, reused). The
     # epoch loss is summed on the device: the steps queue without waiting,
     # and the one host synchronisation is at the end.
     n = len(data)
@@ -279,8 +280,12 @@ def _minibatch_epoch(step, data, batch_size, shuffle, generator, average):
     if shuffle:
         order = torch.randperm(n, generator=generator, device=data.X.device)
     total = torch.zeros((), device=data.X.device)
+    inputs = step.inputs
+    if inputs is None and isinstance(data.X, SparseRows):  # one dense batch, reused
+        inputs = (torch.empty((min(batch_size, n), data.X.n_columns), dtype=data.X.dtype,
+                              device=data.X.device), None, None)
     for start in range(0, n, batch_size):
-        X, y, weight = _batch(data, start, start + batch_size, order, step.inputs)
+        X, y, weight = _batch(data, start, start + batch_size, order, inputs)
         total.add_(step(X, y, weight), alpha=X.shape[0])
         if average is not None:
             average.update()
@@ -328,7 +333,7 @@ def predict_raw(module, X, chunk_rows=None):
         parameters converted for it.
     chunk_rows : int or None
         Rows per forward pass; None picks ``CPU_CHUNK_ROWS`` on a CPU, else
-        ``ACCELERATOR_CHUNK_ROWS``.
+        ``ACCELERATOR_CHUNK_ROWS`` (fewer for wide sparse rows: ``block_rows``).
 
     Returns
     -------
@@ -351,6 +356,7 @@ def predict_raw(module, X, chunk_rows=None):
     device = next(module.parameters(), torch.empty(0, device=X.device)).device
     if chunk_rows is None:
         chunk_rows = CPU_CHUNK_ROWS if device.type == "cpu" else ACCELERATOR_CHUNK_ROWS
+        chunk_rows = max(block_rows(X, chunk_rows), MIN_FORWARD_ROWS)
     bounds = [*range(0, X.shape[0], chunk_rows), X.shape[0]]
     if len(bounds) > 2 and bounds[-1] - bounds[-2] < MIN_FORWARD_ROWS:
         del bounds[-2]  # no tiny last chunk, for the same reason

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 import torch
 
+#: Most values of a block of sparse rows densified at once (16 MB of float32):
+#: predict chunks and L-BFGS chunks of wide sparse rows hold fewer rows.
+DENSE_BLOCK_VALUES = 2**22
+
 
 @dataclass
 class SparseRows:
@@ -136,3 +140,20 @@ def dense(X):
     torch.Size([2, 2])
     """
     return X.rows(slice(None)) if isinstance(X, SparseRows) else X
+
+
+def block_rows(X, rows):
+    """Return ``rows``, or fewer for wide ``SparseRows``: rows per densified block.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skorchless._engine.sparse import SparseRows, block_rows
+    >>> wide = SparseRows(torch.zeros(2, dtype=torch.int64), torch.zeros(0, dtype=torch.int64),
+    ...                   torch.zeros(0), n_columns=2**20)
+    >>> block_rows(torch.zeros(1, 3), 4096), block_rows(wide, 4096)
+    (4096, 4)
+    """
+    if not isinstance(X, SparseRows):
+        return rows
+    return max(1, min(rows, DENSE_BLOCK_VALUES // max(X.n_columns, 1)))
