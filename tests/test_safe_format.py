@@ -191,9 +191,14 @@ def test_the_allow_list_is_what_fit_builds(fast):
     for est in fitted:
         document = json.loads(load_tensors_metadata(_to_bytes(est)))
         used |= _classes_in(document["fitted"])
-    assert used | codec.LEGACY_CLASSES == set(codec.ALLOWED_CLASSES)
-    refused = make_pipeline(SimpleImputer(), StandardScaler()).fit(X)
-    with pytest.raises(ValueError, match="SimpleImputer objects cannot be saved"):
+    # the rest: the scikit-learn transformers users put before the estimator
+    in_front = {f"sklearn.{module}.{name}" for module, name in [
+        ("impute", "SimpleImputer"), ("impute", "MissingIndicator"),
+        ("preprocessing", "MinMaxScaler"), ("preprocessing", "MaxAbsScaler"),
+        ("preprocessing", "OrdinalEncoder")]}
+    assert used | in_front | codec.LEGACY_CLASSES == set(codec.ALLOWED_CLASSES)
+    refused = make_pipeline(SimpleImputer(), PolynomialFeatures()).fit(X)
+    with pytest.raises(ValueError, match="PolynomialFeatures objects cannot be saved"):
         codec.encode(refused, "scaler")
 
 
@@ -310,10 +315,10 @@ def test_edited_document_fails_the_checksum(saved):
 
 def test_wrong_format_version(saved):
     def edit(document):
-        document["format_version"] = 3
+        document["format_version"] = 4
 
-    with pytest.raises(ValueError, match="format version 3; this skorchless .* reads "
-                                         "format versions 1, 2"):
+    with pytest.raises(ValueError, match="format version 4; this skorchless .* reads "
+                                         "format versions 1, 2, 3"):
         _from_bytes(_rewrite(saved, edit))
 
 
