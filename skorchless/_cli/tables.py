@@ -14,6 +14,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 
 from .._classifier import TorchMLPClassifier
+from .._messages import plain
 from .._regressor import TorchMLPRegressor
 
 #: A numeric target with at most this many distinct integer values is a class label.
@@ -89,7 +90,7 @@ def _garbage_message(series, name, bad):
     row = bad.index[0]
     return (
         f"{name} {series.name!r} holds numbers but also {len(bad)} non-numeric "
-        f"value(s), e.g. {bad.iloc[0]!r} in data row {row + 1}; fix or remove them"
+        f"value(s), e.g. {plain(bad.iloc[0])!r} in data row {row + 1}; fix or remove them"
     )
 
 
@@ -151,7 +152,7 @@ def target_column(frame, target, task):
             raise DataError(_garbage_message(y, "target column", bad))
         if task == "regression":
             raise DataError(
-                f"target column {target!r} is not numeric (e.g. {bad.iloc[0]!r} in data "
+                f"target column {target!r} is not numeric (e.g. {plain(bad.iloc[0])!r} in data "
                 f"row {bad.index[0] + 1}); a regression needs numbers"
             )
     if task == "auto":
@@ -163,11 +164,12 @@ def target_column(frame, target, task):
             y = _as_text(y)
         counts = y.value_counts()
         if len(counts) < 2:
-            raise DataError(f"target column {target!r} has a single class {counts.index[0]!r}")
+            raise DataError(
+                f"target column {target!r} has a single class {plain(counts.index[0])!r}")
         rare = counts[counts < 2]
         if len(rare):
             raise DataError(
-                f"class {rare.index[0]!r} of target column {target!r} has only one row; "
+                f"class {plain(rare.index[0])!r} of target column {target!r} has only one row; "
                 "each class needs at least 2 for a stratified split"
             )
     else:
