@@ -238,8 +238,8 @@ class ClassificationTarget:
                 np.unique(y), self.classes_):
             raise ValueError(
                 "warm_start can only be used where `y` has the same classes as in the "
-                f"previous call to fit. Previously got {plain(self.classes_)}, `y` has "
-                f"{plain(np.unique(y))}"
+                f"previous call to fit. Previously got {self.classes_}, `y` has "
+                f"{np.unique(y)}"
             )
         if not fit or classes is not None:
             self._check_known_labels(y)
