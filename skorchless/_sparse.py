@@ -5,9 +5,11 @@ bins add dense columns, so a sparse ``X`` takes the sparsity-keeping half of
 each ``input_scaling``:
 
 - ``"standard"``: divided by its standard deviation (``StandardScaler(with_mean=False)``);
-- ``"robust"``: divided by its inter-quartile range (``RobustScaler(with_centering=False)``;
-  the quartiles count the zeros, so a column that is mostly zero keeps its
-  scale), then ``smooth_clip`` applied to the stored values;
+- ``"robust"``: divided by its standard deviation too, then ``smooth_clip``
+  applied to the stored values (the outliers squashed). Not the
+  inter-quartile range of the dense path: the quartiles of a column that is
+  mostly zero are all zero, and a standard deviation is weighted exactly
+  (a weight of 2 scales as a repeated row), which sample quantiles are not;
 - ``n_bins``: none (``"auto"`` resolves to none; a number is refused).
 
 Zero stays zero throughout, so the result is as sparse as ``X``.
@@ -15,7 +17,7 @@ Zero stays zero throughout, so the result is as sparse as ``X``.
 
 import scipy.sparse
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, RobustScaler, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from ._preprocessing import smooth_clip
 
@@ -84,6 +86,6 @@ def make_sparse_scaler(input_scaling, n_bins):
     if input_scaling == "standard":
         return StandardScaler(with_mean=False)
     if input_scaling == "robust":
-        return make_pipeline(RobustScaler(with_centering=False),
+        return make_pipeline(StandardScaler(with_mean=False),
                              FunctionTransformer(smooth_clip_sparse, accept_sparse=True))
     return None
