@@ -8,6 +8,7 @@ the network's input is the ``InputEncoder`` (``_inputs``).
 """
 
 import math
+import warnings
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -30,7 +31,8 @@ from ._inputs import InputEncoder, split_validation, take_rows
 from ._persistence.pickling import PickleMixin
 from ._progress import ProgressBar, progress_bar_visible
 from ._results import store_result
-from ._tensors import resolve_device, to_numpy, to_tensor
+from ._shift import warn_if_untransformed
+from ._tensors import from_torch, resolve_device, to_numpy, to_tensor
 
 #: scikit-learn's MLP says this when training leaves non-finite weights.
 NON_FINITE_WEIGHTS = ("Solver produced non-finite parameter weights. The input data may "
@@ -170,6 +172,8 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
         train_rows = self._checked(X, y, sample_weight, reset=first_pass, classes=classes,
                                    same_classes=not (first_pass or incremental))
         valid = self._validation_set(X_val, y_val, sample_weight_val, incremental)
+        if valid is not None:
+            warn_if_untransformed(self, train_rows[0], valid[0])
         rng = check_random_state(self.random_state)
         split_seed, init_seed, shuffle_seed = rng.randint(np.iinfo(np.int32).max, size=3)
 
@@ -202,6 +206,8 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
     def _checked(self, X, y, sample_weight, *, reset, classes=None, same_classes=False):
         """Validate ``X``, encode ``y`` and check the weights: ``(X, y, weight)``."""
         target = self._target
+        X, y, sample_weight = (from_torch(value, name) for value, name in
+                               ((X, "X"), (y, "y"), (sample_weight, "sample_weight")))
         X, y = self._inputs.validate(self, X, y, reset=reset,
                                      y_numeric=not target.is_classifier)
         y = target.encode(y, fit=reset, classes=classes, same_classes=same_classes)
@@ -368,16 +374,19 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
     def _score_function(self, X, y, sample_weight):
         """Return ``score(output)`` of the validation rows, as ``scoring`` names it.
 
+        A warning the score gives (``UndefinedMetricWarning`` on a tiny
+        validation set) is shown once per fit, not once per epoch.
+
         ``"loss"``: R² or accuracy of the outputs (the loss is monitored). Else
         a scikit-learn scorer (``None``: the estimator's ``score``), called on
         the estimator as it stands after the epoch; its value is monitored.
         """
         if self.scoring == "loss":
-            return lambda output: self._target.score(output, y, sample_weight)
+            return _warn_once(lambda output: self._target.score(output, y, sample_weight))
         scorer = check_scoring(self, self.scoring)
         labels = self._target.labels(y)
         options = {} if sample_weight is None else {"sample_weight": sample_weight}
-        return lambda output: float(scorer(self, X, labels, **options))
+        return _warn_once(lambda output: float(scorer(self, X, labels, **options)))
 
     def _callbacks(self):
         # verbose: 0 silent, 1 one line per epoch, 2 a progress bar where someone
@@ -399,7 +408,7 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
         rows predicted with it.
         """
         check_is_fitted(self, "module_")
-        X, _ = self._inputs.validate(self, X, reset=False)
+        X, _ = self._inputs.validate(self, from_torch(X, "X"), reset=False)
         dtype = np.result_type(getattr(X, "dtype", np.float64), self._fit_dtype)
         X = self._inputs.transform(X)
         # On the host: predict_raw moves one chunk at a time to the device.
@@ -451,3 +460,23 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
         tags.target_tags.multi_output = True  # 2-D y: several outputs, or multilabel
         tags.input_tags.allow_nan = True  # a missing value (see _columns.ColumnEncoder)
         return tags
+
+
+def _warn_once(score):
+    # ``score`` whose warnings are shown once each (by category and origin)
+    # over all the calls of this function: once per fit, not per epoch.
+    seen = set()
+
+    def score_once(output):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = score(output)
+        for warning in caught:
+            key = (warning.category, warning.filename, warning.lineno)
+            if key not in seen:
+                seen.add(key)
+                warnings.warn_explicit(warning.message, warning.category,
+                                       warning.filename, warning.lineno)
+        return value
+
+    return score_once

@@ -7,6 +7,7 @@ from sklearn.base import ClassifierMixin
 
 from ._base import BaseTorchMLP
 from ._compat import Interval, StrOptions, available_if, fit_context
+from ._messages import plain
 from ._targets import ClassificationTarget
 
 
@@ -258,8 +259,8 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
                 raise ValueError("classes must be passed on the first call to partial_fit.")
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(
-                f"`classes={classes!r}` is not the same as on the first call to "
-                f"partial_fit, which was {self.classes_!r}."
+                f"`classes={plain(classes)!r}` is not the same as on the first call to "
+                f"partial_fit, which was {plain(self.classes_)!r}."
             )
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 

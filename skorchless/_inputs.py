@@ -17,6 +17,8 @@ The validation split lives here too: it cuts the validated rows.
 
 import numpy as np
 import pandas as pd
+import scipy.sparse
+from sklearn import config_context
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OneHotEncoder
@@ -36,6 +38,7 @@ from ._columns import (
 )
 from ._compat import check_y
 from ._preprocessing import fit_transform_weighted, make_input_scaler
+from ._sparse import make_sparse_scaler
 
 #: Most one-hot columns of a categorical feature: the 63 most frequent
 #: categories of the training rows get a column each, the rarer ones share one.
@@ -113,9 +116,10 @@ class InputEncoder:
 
         Returns
         -------
-        X : ndarray or pandas.DataFrame
+        X : ndarray, scipy.sparse.csr_matrix or pandas.DataFrame
             A DataFrame (categorical columns as strings, missing as NaN) when
-            categorical columns are encoded, else a dense float array.
+            categorical columns are encoded, else a float array, or a CSR
+            matrix for sparse input (kept sparse: see ``_sparse``).
         y : ndarray or None
             None when not validated.
         """
@@ -149,7 +153,7 @@ class InputEncoder:
         _check_array_values(X, getattr(estimator, "feature_names_in_", None))
         if kinds is not None:  # a frame of numbers in fit, an array now
             X = pd.DataFrame(_dense(X), columns=list(kinds))
-        return _dense(X), y
+        return _csr(X), y
 
     def _fitted_kinds(self, estimator):
         # Models fitted before column kinds existed hold categorical_ alone.
@@ -166,25 +170,33 @@ class InputEncoder:
         of 2 fits as a repeated row); the one-hot encoding of a DataFrame's
         categories ignores it.
         """
+        self.sparse_input_ = scipy.sparse.issparse(X)
         self.columns_ = ColumnEncoder(self.kinds_, MAX_CATEGORIES)
         X = self.columns_.fit_transform(X, sample_weight)
         self.transformer_ = self._make_transformer(X)
         if self.transformer_ is None:
             encoded = X
-        elif self.categorical_:
-            encoded = self.transformer_.fit_transform(X)
         else:
-            encoded = fit_transform_weighted(self.transformer_, X, sample_weight)
+            with _default_output():
+                encoded = (self.transformer_.fit_transform(X) if self.categorical_
+                           else fit_transform_weighted(self.transformer_, X, sample_weight))
         self.n_columns_ = encoded.shape[1]
         return encoded
 
     def transform(self, X):
         """Return validated rows ``X`` encoded as in ``fit_transform``."""
+        if scipy.sparse.issparse(X) and not getattr(self, "sparse_input_", False):
+            X = X.toarray()  # sparse rows for a model fitted on dense ones
         if getattr(self, "columns_", None) is not None:  # None: models of older versions
             X = self.columns_.transform(X)
-        return X if self.transformer_ is None else self.transformer_.transform(X)
+        if self.transformer_ is None:
+            return X
+        with _default_output():
+            return self.transformer_.transform(X)
 
     def _make_transformer(self, X):
+        if scipy.sparse.issparse(X):
+            return make_sparse_scaler(self.input_scaling, self.n_bins)
         numeric = X.drop(columns=self.categorical_) if self.categorical_ else X
         bins = resolve_n_bins(self.n_bins, len(X), lambda: _n_continuous(numeric))
         if self.categorical_:
@@ -359,8 +371,18 @@ def _not_given(y):
     return isinstance(y, str) and y == "no_validation"
 
 
+def _default_output():
+    # Arrays from the internal transformers, whatever the user's global
+    # set_config(transform_output=...) asks of their own transformers.
+    return config_context(transform_output="default")
+
+
 def _dense(X):
     return X.toarray() if hasattr(X, "toarray") else X
+
+
+def _csr(X):
+    return X.tocsr() if scipy.sparse.issparse(X) else X
 
 
 def take_rows(array, idx):

@@ -16,6 +16,7 @@ from ._compat import Interval, Options, StrOptions
 from ._engine.callbacks import Callback
 from ._engine.network import ACTIVATIONS
 from ._engine.schedules import BUDGET_SCHEDULES, SGD_SCHEDULES
+from ._messages import plain
 from ._preprocessing import INPUT_SCALINGS
 from ._tensors import resolve_device
 
@@ -79,7 +80,7 @@ def check_params(estimator):
                for s in sizes):
         raise ValueError(
             f"The 'hidden_layer_sizes' parameter of {type(estimator).__name__} must "
-            f"contain positive integers only. Got {estimator.hidden_layer_sizes!r} instead."
+            f"contain positive integers only. Got {plain(estimator.hidden_layer_sizes)!r} instead."
         )
     resolve_device(estimator.device)
     for callback in estimator.callbacks or ():

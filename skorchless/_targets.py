@@ -20,6 +20,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import column_or_1d
 
 from ._engine.losses import binary_cross_entropy, cross_entropy, regression_loss, zero_loss
+from ._messages import plain
 from ._tensors import FLOAT32_MAX
 
 #: Largest log-mean a Poisson model outputs: ``exp(709)`` is the largest
@@ -255,8 +256,8 @@ class ClassificationTarget:
             unknown = np.setdiff1d(np.unique(y), self.classes_)
             if len(unknown):
                 raise ValueError(
-                    f"y contains labels not seen in the first fit: {unknown!r}; the "
-                    f"model knows {self.classes_!r}."
+                    f"y contains labels not seen in the first fit: {plain(unknown)!r}; the "
+                    f"model knows {plain(self.classes_)!r}."
                 )
 
     def labels(self, y):
@@ -269,6 +270,11 @@ class ClassificationTarget:
             return None
         if self.multilabel:
             raise ValueError("class_weight is not supported for multilabel targets.")
+        if isinstance(self.class_weight, dict):
+            negative = {plain(k): plain(w) for k, w in self.class_weight.items() if w < 0}
+            if negative:
+                raise ValueError(
+                    f"class_weight must be non-negative; got negative weights {negative}.")
         return compute_sample_weight(self.class_weight, self.classes_[y])
 
     def stratify(self, y):

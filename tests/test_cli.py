@@ -1,6 +1,7 @@
 """The skorchless command line, run as a subprocess on temporary CSV files."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer
 
+from skorchless import Callback
 from skorchless._cli import main
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -332,3 +334,69 @@ def test_every_stop_reason_has_a_sentence_in_the_report():
                   "diverged", "interrupted"}
     assert set(_STOP_REASONS) == documented
 
+
+
+# ------------------------------------------------ CSV files as users have them
+def _write(path, lines):
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _diabetes_lines(sep=",", decimal="."):
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True).frame.iloc[:120]
+    return frame.to_csv(sep=sep, decimal=decimal, index=False).splitlines()
+
+
+def test_semicolons_without_sep_suggest_it(tmp_path, capsys):
+    data = _write(tmp_path / "d.csv", _diabetes_lines(sep=";", decimal=","))
+    assert main(["train", str(data), "--target", "target"]) == 2
+    assert "looks separated by semicolons: pass --sep ';'" in capsys.readouterr().err
+
+
+def test_decimal_commas_are_named_and_read_with_decimal(tmp_path, capsys):
+    data = _write(tmp_path / "d.csv", _diabetes_lines(sep=";", decimal=","))
+    assert main(["train", str(data), "--target", "target", "--sep", ";"]) == 2
+    assert "decimal commas" in capsys.readouterr().err
+    out = tmp_path / "report"
+    assert main(["train", str(data), "--target", "target", "--sep", ";", "--decimal", ",",
+                 "--output", str(out), "--max-iter", "3", "--no-plots", "--quiet"]) == 0
+    features = json.loads((out / "metrics.json").read_text())["features"]
+    assert len(features["numeric"]) == 10 and not features["categorical"]
+
+
+@pytest.mark.parametrize("header", ['""', "rownames"])
+def test_an_r_rownames_column_is_dropped(tmp_path, header, capsys):
+    lines = _diabetes_lines()
+    lines = [f"{header},{lines[0]}"] + [f"{i},{line}" for i, line in enumerate(lines[1:], 1)]
+    data = _write(tmp_path / "d.csv", lines)
+    out = tmp_path / "report"
+    assert main(["train", str(data), "--target", "target", "--output", str(out),
+                 "--max-iter", "3", "--no-plots"]) == 0
+    assert "is an index" in capsys.readouterr().err
+    features = json.loads((out / "metrics.json").read_text())["features"]
+    assert "rownames" not in features["numeric"] and len(features["numeric"]) == 10
+
+
+class CtrlC(Callback):
+    """Presses Ctrl-C at the end of epoch 3."""
+
+    def on_epoch_end(self, state):
+        if state.epoch == 3:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_writes_the_best_model_and_the_report(tmp_path):
+    from sklearn.datasets import load_diabetes
+
+    from skorchless._cli.report import TrainingInterrupted, train_report
+
+    frame = load_diabetes(as_frame=True).frame
+    with pytest.warns(UserWarning, match="interrupted"), pytest.raises(TrainingInterrupted):
+        train_report(frame, "target", tmp_path, plots=False,
+                     estimator_params={"max_iter": 50, "callbacks": [CtrlC()]})
+    assert {"model.joblib", "metrics.json", "summary.txt"} <= set(os.listdir(tmp_path))
+    assert joblib.load(tmp_path / "model.joblib")[-1].stop_reason_ == "interrupted"
+    assert json.loads((tmp_path / "metrics.json").read_text())["training"][
+        "stop_reason"] == "interrupted"

@@ -185,3 +185,25 @@ def test_clear_import_error_without_the_exporter(small_regressor, tmp_path, monk
     monkeypatch.setitem(sys.modules, "onnxscript", None)  # as if not installed
     with pytest.raises(ImportError, match=r"requires onnxscript.*skorchless\[onnx\]"):
         export_onnx(small_regressor, tmp_path / "m.onnx")
+
+
+def test_a_fitted_pipeline_exports_whole(tmp_path):
+    import warnings
+
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
+
+
+    rng = np.random.default_rng(0)
+    X = np.abs(rng.normal(size=(200, 3)) * [1.0, 10.0, 100.0]) + 1
+    y = X.sum(1)
+    X[::9, 1] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe = make_pipeline(SimpleImputer(), FunctionTransformer(np.log1p), MinMaxScaler(),
+                             StandardScaler(), TorchMLPRegressor(max_iter=5, random_state=0,
+                                                                 device="cpu")).fit(X, y)
+    path = export_onnx(pipe, tmp_path / "pipe.onnx", input_dtype="float64")
+    (prediction,) = ort.InferenceSession(path).run(None, {"X": X})
+    np.testing.assert_allclose(prediction, pipe.predict(X), rtol=1e-5, atol=1e-4)

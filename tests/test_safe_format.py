@@ -192,9 +192,14 @@ def test_the_allow_list_is_what_fit_builds(fast):
     for est in fitted:
         document = json.loads(load_tensors_metadata(_to_bytes(est)))
         used |= _classes_in(document["fitted"])
-    assert used | codec.LEGACY_CLASSES == set(codec.ALLOWED_CLASSES)
-    refused = make_pipeline(SimpleImputer(), StandardScaler()).fit(X)
-    with pytest.raises(ValueError, match="SimpleImputer objects cannot be saved"):
+    # the rest: the scikit-learn transformers users put before the estimator
+    in_front = {f"sklearn.{module}.{name}" for module, name in [
+        ("impute", "SimpleImputer"), ("impute", "MissingIndicator"),
+        ("preprocessing", "MinMaxScaler"), ("preprocessing", "MaxAbsScaler"),
+        ("preprocessing", "OrdinalEncoder")]}
+    assert used | in_front | codec.LEGACY_CLASSES == set(codec.ALLOWED_CLASSES)
+    refused = make_pipeline(SimpleImputer(), PolynomialFeatures()).fit(X)
+    with pytest.raises(ValueError, match="PolynomialFeatures objects cannot be saved"):
         codec.encode(refused, "scaler")
 
 
@@ -311,10 +316,10 @@ def test_edited_document_fails_the_checksum(saved):
 
 def test_wrong_format_version(saved):
     def edit(document):
-        document["format_version"] = 3
+        document["format_version"] = 4
 
-    with pytest.raises(ValueError, match="format version 3; this skorchless .* reads "
-                                         "format versions 1, 2"):
+    with pytest.raises(ValueError, match="format version 4; this skorchless .* reads "
+                                         "format versions 1, 2, 3"):
         _from_bytes(_rewrite(saved, edit))
 
 
@@ -399,3 +404,84 @@ def test_a_model_saved_for_cuda_loads_on_the_cpu(fast):
         loaded = _from_bytes(_to_bytes(est))
     assert loaded.device_ == torch.device("cpu")
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+
+
+# ------------------------------------------------- pipelines, searches, forged files
+def _pipelines(fast):
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder
+
+    X, y = _data(120)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(kind=np.where(y > 0, "u", "v"))
+    frame.loc[3, "a"] = np.nan
+    columns = make_column_transformer(
+        (make_pipeline(SimpleImputer(add_indicator=True), StandardScaler()), ["a"]),
+        (MinMaxScaler(), ["b"]), (OneHotEncoder(), ["kind"]), (OrdinalEncoder(), ["kind"]),
+        remainder="passthrough")
+    return frame, y, [
+        make_pipeline(columns, TorchMLPRegressor(**fast)),
+        make_pipeline(columns, TorchMLPClassifier(**fast)),
+    ]
+
+
+def test_fitted_pipelines_round_trip(fast):
+    frame, y, pipelines = _pipelines(fast)
+    for pipe in pipelines:
+        target = y > 0 if isinstance(pipe[-1], TorchMLPClassifier) else y
+        pipe.fit(frame, target)
+        loaded = _from_bytes(_to_bytes(pipe))
+        assert type(loaded) is type(pipe) and [n for n, _ in loaded.steps] == [
+            n for n, _ in pipe.steps]
+        np.testing.assert_array_equal(loaded.predict(frame), pipe.predict(frame))
+
+
+def test_a_fitted_search_saves_its_best_estimator(fast):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = _data(120)
+    search = GridSearchCV(make_pipeline(StandardScaler(), TorchMLPRegressor(**fast)),
+                          {"torchmlpregressor__alpha": [1e-4, 1e-2]}, cv=2).fit(X, y)
+    loaded = skorchless.load(io.BytesIO(_to_bytes(search)), expected=sklearn.pipeline.Pipeline)
+    np.testing.assert_array_equal(loaded.predict(X), search.predict(X))
+    refit_off = GridSearchCV(TorchMLPRegressor(**fast), {"alpha": [1e-4]}, cv=2,
+                             refit=False).fit(X, y)
+    with pytest.raises(ValueError, match="refit=False and has none"):
+        _to_bytes(refit_off)
+    with pytest.raises(NotFittedError):
+        _to_bytes(make_pipeline(StandardScaler(), TorchMLPRegressor()))
+
+
+def test_a_forged_huge_dtype_is_refused_before_allocating(saved):
+    def edit(document):
+        document["fitted"]["classes_"] = {"__ndarray__": {
+            "dtype": "<U100000000", "shape": [1], "data": ["a"]}}
+
+    with pytest.raises(ValueError, match=r"declares an array of 400000000 bytes .* "
+                                         r"more than a file of \d+ bytes can hold"):
+        _from_bytes(_rewrite(saved, edit))
+
+
+def test_a_joblib_file_is_named_as_such(saved):
+    import joblib
+
+    buffer = io.BytesIO()
+    joblib.dump(_from_bytes(saved), buffer)
+    with pytest.raises(ValueError, match="pickle \\(or joblib\\) file: load it with "
+                                         "joblib.load"):
+        _from_bytes(buffer.getvalue())
+
+
+def test_a_file_of_another_class_fails_at_load(saved):
+    with pytest.raises(ValueError, match="holds a TorchMLPClassifier, not a TorchMLPRegressor"):
+        skorchless.load(io.BytesIO(saved), expected=TorchMLPRegressor)
+
+    def edit(document):
+        document["class"] = "skorchless.TorchMLPRegressor"
+        document["params"].pop("class_weight")
+        document["params"].pop("label_smoothing")
+        document["params"]["loss"] = "squared_error"
+        document["params"]["huber_delta"] = 1.0
+
+    with pytest.raises(ValueError, match="names the class TorchMLPRegressor but holds the "
+                                         "fitted state of another estimator"):
+        _from_bytes(_rewrite(saved, edit))

@@ -30,7 +30,7 @@ import pandas as pd
 
 from .._regressor import TorchMLPRegressor
 from .._version import __version__
-from .report import train_report
+from .report import TrainingInterrupted, train_report
 from .tables import MAX_CLASSES_AUTO, DataError, feature_frame, read_csv
 
 #: Exit status of a run stopped by a problem with the input.
@@ -77,6 +77,12 @@ def main(argv=None):
     except DataError as exc:
         print(f"skorchless: error: {exc}", file=sys.stderr)
         return EXIT_DATA_ERROR
+    except TrainingInterrupted as exc:
+        if not args.quiet:
+            print(exc.summary)
+        print(f"skorchless: interrupted; the model of the best epoch so far and its report "
+              f"are in {exc.output}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("skorchless: interrupted", file=sys.stderr)
         return 130
@@ -113,6 +119,8 @@ def _parser():
     predict.add_argument("-o", "--output", type=Path, default=None,
                          help="CSV file to write (default: standard output)")
     predict.add_argument("--sep", default=",", help="field separator of DATA (default: ,)")
+    predict.add_argument("--decimal", default=".",
+                         help="decimal mark of the numbers of DATA (default: .)")
     predict.set_defaults(command=_predict_command)
 
     demo = commands.add_parser(
@@ -137,6 +145,8 @@ def _add_training_options(parser, data_options=True):
         parser.add_argument("--drop", nargs="+", default=[], metavar="COLUMN",
                             help="columns not to use as features (identifiers, leaks)")
         parser.add_argument("--sep", default=",", help="field separator (default: ,)")
+        parser.add_argument("--decimal", default=".",
+                            help="decimal mark of the numbers, e.g. ',' (default: .)")
         parser.add_argument("--loss", default="squared_error",
                             choices=["squared_error", "absolute_error", "huber", "poisson"],
                             help="loss of a regression (default: squared_error)")
@@ -182,7 +192,10 @@ def _positive_int(text):
 
 # ----------------------------------------------------------------- commands
 def _train_command(args):
-    frame = read_csv(args.data, sep=args.sep)
+    frame = read_csv(args.data, sep=args.sep, decimal=args.decimal)
+    if "dropped_index" in frame.attrs and not args.quiet:
+        print(f"skorchless: the first column {frame.attrs['dropped_index']!r} is an index "
+              "(row names); it is not used as a feature", file=sys.stderr)
     report = train_report(
         frame, args.target, args.output or Path(f"{args.data.stem}-report"),
         task=args.task, drop=args.drop, data_name=str(args.data),
@@ -227,7 +240,7 @@ def _run_options(args):
 
 def _predict_command(args):
     model = _load_model(args.model)
-    frame = read_csv(args.data, sep=args.sep)
+    frame = read_csv(args.data, sep=args.sep, decimal=args.decimal)
     X = feature_frame(model, frame)
     try:
         predictions = _predictions(model, X)

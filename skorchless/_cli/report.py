@@ -26,6 +26,24 @@ from .._progress import progress_bar_visible
 from .._version import __version__
 from .tables import DataError, make_model_pipeline, parse_dates, split_columns, target_column
 
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training, after the model of the best epoch and the report were written.
+
+    Parameters
+    ----------
+    summary : str
+        The text of ``summary.txt``.
+    output : pathlib.Path
+        The report folder.
+    """
+
+    def __init__(self, summary, output):
+        super().__init__(summary, output)
+        self.summary = summary
+        self.output = output
+
+
 #: Estimator parameters of ``train`` that differ from the estimators' own defaults.
 ESTIMATOR_DEFAULTS = {"early_stopping": True}
 
@@ -72,6 +90,9 @@ def train_report(frame, target, output, *, task="auto", drop=(), test_size=0.2,
     ------
     DataError
         If the data cannot be trained on.
+    TrainingInterrupted
+        On Ctrl-C during training, once the model of the best epoch so far and
+        the report are written.
 
     Examples
     --------
@@ -115,6 +136,13 @@ def train_report(frame, target, output, *, task="auto", drop=(), test_size=0.2,
             model.fit(X_train, y_train)
     except ValueError as exc:
         raise DataError(f"training failed: {exc}") from exc
+    except KeyboardInterrupt:
+        # the estimator stopped and kept its best epoch (stop_reason_): report it
+        if getattr(model[-1], "stop_reason_", None) != "interrupted":
+            raise
+        interrupted = True
+    else:
+        interrupted = False
     fit_seconds = time.perf_counter() - start
 
     y_pred = model.predict(X_test)
@@ -149,6 +177,8 @@ def train_report(frame, target, output, *, task="auto", drop=(), test_size=0.2,
         joblib.dump(model, output / "model.joblib")
     except OSError as exc:
         raise DataError(f"cannot write {output / 'model.joblib'}: {exc}") from exc
+    if interrupted:
+        raise TrainingInterrupted(summary, output)
     return summary
 
 

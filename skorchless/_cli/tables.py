@@ -15,6 +15,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 
 from .._classifier import TorchMLPClassifier
+from .._messages import plain
 from .._regressor import TorchMLPRegressor
 
 #: A numeric target with at most this many distinct integer values is a class label.
@@ -22,19 +23,30 @@ MAX_CLASSES_AUTO = 10
 #: A text column whose values are numbers but for at most this fraction is a
 #: numeric column with typos, rather than a categorical one.
 MAX_GARBAGE_FRACTION = 0.1
+#: Separators a one-column file may really be separated by, as messages name them.
+SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars", ",": "commas"}
 
 
 class DataError(ValueError):
     """A problem with the user's data or files, reported as one line."""
 
 
-def read_csv(path, sep=","):
+def read_csv(path, sep=",", decimal="."):
     """Read a CSV file into a DataFrame, turning every failure into a ``DataError``.
+
+    An index column is dropped: a first column without a name (what R's
+    ``write.csv`` and pandas' ``to_csv`` write for the row names), or named
+    ``rownames`` and holding 1, 2, ..., n; its name is in
+    ``frame.attrs["dropped_index"]``. A file read into one column whose name
+    holds another separator, or with numbers written with decimal commas,
+    is refused with the option that reads it.
 
     Parameters
     ----------
     path : str or pathlib.Path
     sep : str, default=","
+    decimal : str, default="."
+        The decimal mark of the numbers.
 
     Returns
     -------
@@ -44,7 +56,8 @@ def read_csv(path, sep=","):
     Raises
     ------
     DataError
-        If the file is missing, unreadable, not text, not CSV, or empty.
+        If the file is missing, unreadable, not text, not CSV, or empty, or
+        looks separated by another ``sep`` or written with another ``decimal``.
 
     Examples
     --------
@@ -57,9 +70,13 @@ def read_csv(path, sep=","):
     Traceback (most recent call last):
     ...
     skorchless._cli.tables.DataError: ...empty.csv has a header but no data rows
+    >>> with open(path, "w") as file:
+    ...     print('"","x","y"', '"1",1.5,2', '"2",2.5,3', sep=os.linesep, file=file)
+    >>> read_csv(path).columns.tolist()
+    ['x', 'y']
     """
     try:
-        frame = pd.read_csv(path, sep=sep)
+        frame = pd.read_csv(path, sep=sep, decimal=decimal)
     except FileNotFoundError as exc:
         raise DataError(f"{path}: no such file") from exc
     except IsADirectoryError as exc:
@@ -75,6 +92,49 @@ def read_csv(path, sep=","):
         raise DataError(f"{path} is not a valid CSV file: {reason}") from exc
     if frame.empty:
         raise DataError(f"{path} has a header but no data rows")
+    _check_separator(frame, path, sep)
+    _check_decimal(frame, path, decimal)
+    return _drop_index_column(frame)
+
+
+def _check_separator(frame, path, sep):
+    if frame.shape[1] != 1:
+        return
+    name = str(frame.columns[0])
+    for candidate, shown in SEPARATORS.items():
+        if candidate != sep and candidate in name:
+            hint = " (and --decimal ',' if its numbers have decimal commas)" * (
+                candidate == ";")
+            raise DataError(
+                f"{path} was read as a single column {name[:60]!r}, which looks separated "
+                f"by {shown}: pass --sep {candidate!r}{hint}"
+            )
+
+
+def _check_decimal(frame, path, decimal):
+    if decimal == ",":
+        return
+    for name in frame.columns:
+        values = frame[name].dropna()
+        if pd.api.types.is_numeric_dtype(values) or not len(values):
+            continue
+        if values.astype(str).str.fullmatch(r"[+-]?\d+,\d+").all():
+            raise DataError(
+                f"column {name!r} of {path} holds numbers with decimal commas (e.g. "
+                f"{values.iloc[0]!r}): pass --decimal ','"
+            )
+
+
+def _drop_index_column(frame):
+    first = frame.columns[0]
+    values = frame[first]
+    is_index = str(first).startswith("Unnamed: 0") or (
+        str(first) == "rownames" and pd.api.types.is_integer_dtype(values)
+        and (values.to_numpy() == np.arange(1, len(values) + 1)).all())
+    if not is_index or frame.shape[1] == 1:
+        return frame
+    frame = frame.drop(columns=[first])
+    frame.attrs["dropped_index"] = str(first)
     return frame
 
 
@@ -90,7 +150,7 @@ def _garbage_message(series, name, bad):
     row = bad.index[0]
     return (
         f"{name} {series.name!r} holds numbers but also {len(bad)} non-numeric "
-        f"value(s), e.g. {bad.iloc[0]!r} in data row {row + 1}; fix or remove them"
+        f"value(s), e.g. {plain(bad.iloc[0])!r} in data row {row + 1}; fix or remove them"
     )
 
 
@@ -190,7 +250,7 @@ def target_column(frame, target, task):
             raise DataError(_garbage_message(y, "target column", bad))
         if task == "regression":
             raise DataError(
-                f"target column {target!r} is not numeric (e.g. {bad.iloc[0]!r} in data "
+                f"target column {target!r} is not numeric (e.g. {plain(bad.iloc[0])!r} in data "
                 f"row {bad.index[0] + 1}); a regression needs numbers"
             )
     if task == "auto":
@@ -202,11 +262,12 @@ def target_column(frame, target, task):
             y = _as_text(y)
         counts = y.value_counts()
         if len(counts) < 2:
-            raise DataError(f"target column {target!r} has a single class {counts.index[0]!r}")
+            raise DataError(
+                f"target column {target!r} has a single class {plain(counts.index[0])!r}")
         rare = counts[counts < 2]
         if len(rare):
             raise DataError(
-                f"class {rare.index[0]!r} of target column {target!r} has only one row; "
+                f"class {plain(rare.index[0])!r} of target column {target!r} has only one row; "
                 "each class needs at least 2 for a stratified split"
             )
     else:

@@ -165,8 +165,17 @@ class EarlyStopping(Callback):
             self.best_loss = loss
             self.best_epoch = state.epoch
             if self.module is not None:
-                self.best_state = snapshot(self.module)
+                self._snapshot_best()
         return self.bad_epochs >= self.patience
+
+    def _snapshot_best(self):
+        # The first improvement copies the weights; later ones overwrite that
+        # copy in place, so that no second copy of the weights is held at once.
+        if self.best_state is None or self.best_state is self.start_state:
+            self.best_state = snapshot(self.module)
+            return
+        for key, value in self.module.state_dict().items():
+            self.best_state[key].copy_(value)
 
     def reset_patience(self):
         """Start counting epochs without improvement afresh."""

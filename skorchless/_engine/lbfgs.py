@@ -6,9 +6,10 @@ import time
 import torch
 
 from .callbacks import EpochState
-from .loop import TrainResult, keep_finite_outputs
+from .loop import CPU_CHUNK_ROWS, TrainResult, keep_finite_outputs
 from .losses import weighted_mean
 from .network import snapshot
+from .sparse import SparseRows, block_rows, gather_rows
 
 
 def train_lbfgs(
@@ -31,7 +32,9 @@ def train_lbfgs(
     one row of the history (its loss is the loss at the start of the next
     iteration). If the loss stops being finite, the starting weights are
     restored (see ``loop.keep_finite_outputs``). Callbacks run after the fit,
-    once per iteration, and cannot stop it.
+    once per iteration, and cannot stop it. Sparse rows (``SparseRows``) are
+    densified a block at a time (``sparse.block_rows``), each chunk's gradient accumulated
+    before the next is densified: the full batch is never dense at once.
 
     Parameters
     ----------
@@ -79,14 +82,15 @@ def train_lbfgs(
 
     def closure():
         optimizer.zero_grad(set_to_none=True)
-        loss = weighted_mean(loss_fn(module(data.X), data.y), data.weight)
-        if l2_penalty:
-            loss = loss + 0.5 * l2_penalty * sum((w * w).sum() for w in weights)
-        loss.backward()
-        value = loss.item()
+        value = 0.0
+        for i, loss in enumerate(_loss_parts(module, data, loss_fn)):
+            if l2_penalty and i == 0:  # the penalty once, with the first part
+                loss = loss + 0.5 * l2_penalty * sum((w * w).sum() for w in weights)
+            loss.backward()
+            value += loss.item()
         if state.get("n_iter", 0) >= len(losses):
             losses.append(value)
-        return loss
+        return torch.tensor(value)
 
     result = TrainResult()
     started = time.perf_counter()
@@ -128,3 +132,18 @@ def train_lbfgs(
     for callback in callbacks:
         callback.on_train_end(result)
     return result
+
+
+def _loss_parts(module, data, loss_fn):
+    # The full-batch loss as parts whose sum it is, each to back-propagate
+    # before the next is computed: one part for dense rows, one per chunk of
+    # sparse rows (the chunk's share of the weighted mean).
+    if not isinstance(data.X, SparseRows):
+        yield weighted_mean(loss_fn(module(data.X), data.y), data.weight)
+        return
+    n, chunk = len(data), block_rows(data.X, CPU_CHUNK_ROWS)
+    for start in range(0, n, chunk):
+        rows = slice(start, start + chunk)
+        weight = None if data.weight is None else data.weight[rows]
+        X = gather_rows(data.X, rows)
+        yield weighted_mean(loss_fn(module(X), data.y[rows]), weight) * (X.shape[0] / n)

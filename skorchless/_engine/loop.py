@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .callbacks import EpochState
+from .sparse import SparseRows, block_rows, dense, gather_rows
 from .step import make_step
 
 #: Rows per forward pass at inference. On a CPU, chunks small enough for the
@@ -31,13 +32,14 @@ class TensorData:
 
     Parameters
     ----------
-    X : torch.Tensor of shape (n_samples, n_features)
+    X : torch.Tensor or SparseRows of shape (n_samples, n_features)
+        Sparse rows are densified one batch (one chunk) at a time.
     y : torch.Tensor of shape (n_samples, ...)
     weight : torch.Tensor of shape (n_samples,) or None
         Sample weights normalised to mean 1, or None for equal weights.
     """
 
-    X: torch.Tensor
+    X: torch.Tensor | SparseRows
     y: torch.Tensor
     weight: torch.Tensor | None = None
 
@@ -269,7 +271,8 @@ def keep_finite_outputs(module, X, start_state, result, first_epoch):
 
 def _minibatch_epoch(step, data, batch_size, shuffle, generator, average):
     # Batches are gathered from the resident tensors (views when not
-    # shuffling, unless the step wants them in its own input tensors). The
+    # shuffling, unless the step wants them in its own input tensors; sparse
+    # rows are densified into one batch tensor, reused). The
     # epoch loss is summed on the device: the steps queue without waiting,
     # and the one host synchronisation is at the end.
     n = len(data)
@@ -277,8 +280,12 @@ def _minibatch_epoch(step, data, batch_size, shuffle, generator, average):
     if shuffle:
         order = torch.randperm(n, generator=generator, device=data.X.device)
     total = torch.zeros((), device=data.X.device)
+    inputs = step.inputs
+    if inputs is None and isinstance(data.X, SparseRows):  # one dense batch, reused
+        inputs = (torch.empty((min(batch_size, n), data.X.n_columns), dtype=data.X.dtype,
+                              device=data.X.device), None, None)
     for start in range(0, n, batch_size):
-        X, y, weight = _batch(data, start, start + batch_size, order, step.inputs)
+        X, y, weight = _batch(data, start, start + batch_size, order, inputs)
         total.add_(step(X, y, weight), alpha=X.shape[0])
         if average is not None:
             average.update()
@@ -286,22 +293,13 @@ def _minibatch_epoch(step, data, batch_size, shuffle, generator, average):
 
 
 def _batch(data, start, stop, order, out=None):
-    # Rows start:stop of the data (in ``order`` if given), as (X, y, weight);
-    # written into the tensors ``out`` when given and the batch fills them.
-    columns = (data.X, data.y, data.weight)
-    if out is not None and min(stop, len(data)) - start == out[0].shape[0]:
-        for source, target in zip(columns, out, strict=True):
-            if source is None:
-                continue
-            if order is None:
-                target.copy_(source[start:stop])
-            else:
-                torch.index_select(source, 0, order[start:stop], out=target)
-        return out
-    if order is None:
-        return tuple(None if c is None else c[start:stop] for c in columns)
-    idx = order[start:stop]
-    return tuple(None if c is None else c.index_select(0, idx) for c in columns)
+    # Rows start:stop of the data (in ``order`` if given), as (X, y, weight),
+    # dense; written into the tensors ``out`` when given and the batch fills them.
+    rows = slice(start, stop) if order is None else order[start:stop]
+    if out is None or min(stop, len(data)) - start != out[0].shape[0]:
+        out = (None, None, None)
+    return tuple(None if source is None else gather_rows(source, rows, target)
+                 for source, target in zip((data.X, data.y, data.weight), out, strict=True))
 
 
 def _validate(module, data, loss_fn, score_fn):
@@ -326,15 +324,16 @@ def predict_raw(module, X, chunk_rows=None):
     Parameters
     ----------
     module : torch.nn.Module
-    X : torch.Tensor of shape (n_samples, n_features)
+    X : torch.Tensor or SparseRows of shape (n_samples, n_features)
         On the module's device, or on the CPU (each chunk is then moved to the
-        module's device, so that large data need not fit there at once). Of
+        module's device, so that large data need not fit there at once);
+        sparse rows are densified one chunk at a time. Of
         another floating dtype than the module's parameters (float64 for a
         float32 network), the forward pass runs in ``X``'s dtype, with the
         parameters converted for it.
     chunk_rows : int or None
         Rows per forward pass; None picks ``CPU_CHUNK_ROWS`` on a CPU, else
-        ``ACCELERATOR_CHUNK_ROWS``.
+        ``ACCELERATOR_CHUNK_ROWS`` (fewer for wide sparse rows: ``block_rows``).
 
     Returns
     -------
@@ -352,10 +351,12 @@ def predict_raw(module, X, chunk_rows=None):
         # CPU kernels take another code path (matrix-vector) for one or two
         # rows, which rounds differently; padding keeps a row's prediction the
         # same whether it comes alone or in a batch.
+        X = dense(X)
         X = torch.cat([X, X[:1].expand(MIN_FORWARD_ROWS - n_rows, -1)])
-    device = next(module.parameters(), X).device
+    device = next(module.parameters(), torch.empty(0, device=X.device)).device
     if chunk_rows is None:
         chunk_rows = CPU_CHUNK_ROWS if device.type == "cpu" else ACCELERATOR_CHUNK_ROWS
+        chunk_rows = max(block_rows(X, chunk_rows), MIN_FORWARD_ROWS)
     bounds = [*range(0, X.shape[0], chunk_rows), X.shape[0]]
     if len(bounds) > 2 and bounds[-1] - bounds[-2] < MIN_FORWARD_ROWS:
         del bounds[-2]  # no tiny last chunk, for the same reason
@@ -364,7 +365,7 @@ def predict_raw(module, X, chunk_rows=None):
         module.eval()
     forward = _forward_in(module, X.dtype)
     try:
-        chunks = [forward(X[a:b].to(device, non_blocking=True))
+        chunks = [forward(gather_rows(X, slice(a, b)).to(device, non_blocking=True))
                   for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     finally:
         if was_training:

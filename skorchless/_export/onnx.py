@@ -15,13 +15,26 @@ import logging
 import os
 import warnings
 
+import numpy as np
 import torch
+from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, RobustScaler, StandardScaler
-from sklearn.utils.validation import check_is_fitted
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    MaxAbsScaler,
+    MinMaxScaler,
+    RobustScaler,
+    StandardScaler,
+)
 
 from .._engine.network import linear_layers
 from .._preprocessing import PiecewiseLinearEncoder, smooth_clip
+from .._sparse import smooth_clip_sparse
+from .._wrapped import transformers, unwrap
+
+#: numpy ufuncs of a ``FunctionTransformer`` and their torch translation.
+_UFUNCS = {np.abs: torch.abs, np.exp: torch.exp, np.expm1: torch.expm1, np.log: torch.log,
+           np.log1p: torch.log1p, np.sqrt: torch.sqrt, np.square: torch.square}
 
 _INPUT_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -47,10 +60,19 @@ def export_onnx(estimator, path, *, input_dtype="float32"):
     Needs the packages ``onnx`` and ``onnxscript`` (``pip install
     skorchless[onnx]``, which also installs onnxruntime to run the model).
 
+    A fitted ``Pipeline`` ending in the estimator is exported whole when its
+    other steps are numeric transformers with a translation here
+    (``StandardScaler``, ``RobustScaler``, ``MinMaxScaler``, ``MaxAbsScaler``,
+    ``SimpleImputer`` without indicator -- the graph then takes NaN --,
+    ``FunctionTransformer`` of ``numpy.log1p``, ``expm1``, ``log``, ``exp``,
+    ``sqrt``, ``square`` or ``abs``, and ``Pipeline`` of these); its input
+    is then the pipeline's input. A fitted search is exported as its
+    ``best_estimator_``.
+
     Parameters
     ----------
-    estimator : TorchMLPRegressor or TorchMLPClassifier
-        A fitted estimator.
+    estimator : TorchMLPRegressor, TorchMLPClassifier, Pipeline or fitted search
+        A fitted estimator, or a Pipeline or search around one (see above).
     path : str or os.PathLike
         File to write (conventionally ``*.onnx``).
     input_dtype : {"float32", "float64"}, default="float32"
@@ -68,8 +90,9 @@ def export_onnx(estimator, path, *, input_dtype="float32"):
     Raises
     ------
     NotImplementedError
-        If the estimator holds preprocessing that has no ONNX translation
-        here: an encoding of categorical or datetime columns.
+        If the estimator or the pipeline holds preprocessing that has no ONNX
+        translation here, such as an encoding of categorical or datetime
+        columns; the message names it.
     ImportError
         If ``onnx`` or ``onnxscript`` is not installed.
 
@@ -94,10 +117,10 @@ def export_onnx(estimator, path, *, input_dtype="float32"):
             "The 'input_dtype' parameter of export_onnx must be 'float32' or "
             f"'float64'. Got {input_dtype!r} instead."
         )
-    check_is_fitted(estimator, "module_")
+    model, estimator = unwrap(estimator, "export_onnx")
     _check_onnx_support()
-    wrapper = _ExportModule(estimator).eval()
-    n_features = estimator.n_features_in_
+    wrapper = _ExportModule(estimator, transformers(model)).eval()
+    n_features = model.n_features_in_
     example = torch.zeros((2, n_features), dtype=_INPUT_DTYPES[input_dtype])
     with _quiet_exporter():
         program = torch.onnx.export(
@@ -111,12 +134,16 @@ def export_onnx(estimator, path, *, input_dtype="float32"):
 
 
 class _ExportModule(torch.nn.Module):
-    """Raw features -> input scaling -> network -> predictions, as one module."""
+    """Raw features -> pipeline steps -> input scaling -> network -> predictions."""
 
-    def __init__(self, estimator):
+    def __init__(self, estimator, pipeline_steps=()):
         super().__init__()
         _check_numeric_input(estimator)
-        self.input_steps = torch.nn.ModuleList(_input_steps(estimator))
+        name = type(estimator).__name__
+        steps = [_translate(t, n, f"the pipeline step {step!r} before {name}")
+                 for step, transformer in pipeline_steps
+                 for t, n in _flatten(transformer)]
+        self.input_steps = torch.nn.ModuleList([*steps, *_input_steps(estimator)])
         self.network = copy.deepcopy(estimator.module_).to("cpu").float().eval()
         self.head = estimator._target.torch_head()
         self.output_names = self.head.output_names
@@ -152,6 +179,28 @@ class _Affine(torch.nn.Module):
 
     def forward(self, X):
         return (X - self.center) / self.scale
+
+
+class _Impute(torch.nn.Module):
+    """``SimpleImputer``: missing values (NaN) replaced by the fitted statistics."""
+
+    def __init__(self, statistics):
+        super().__init__()
+        self.register_buffer("statistics", torch.as_tensor(statistics, dtype=torch.float64))
+
+    def forward(self, X):
+        return torch.where(torch.isnan(X), self.statistics, X)
+
+
+class _Elementwise(torch.nn.Module):
+    """A ``FunctionTransformer`` of a numpy ufunc, as the torch function of the same name."""
+
+    def __init__(self, function):
+        super().__init__()
+        self.function = function
+
+    def forward(self, X):
+        return self.function(X)
 
 
 class _SmoothClip(torch.nn.Module):
@@ -220,19 +269,50 @@ def _input_steps(estimator):
     return steps + [_translate(t, n_features, type(estimator).__name__) for t in transformers]
 
 
-def _translate(transformer, n_features, estimator_name):
+def _flatten(transformer):
+    # The transformers of a pipeline step in order (nested pipelines opened),
+    # each with the number of features it takes.
+    if isinstance(transformer, Pipeline):
+        return [pair for step in transformers(transformer) + [transformer.steps[-1]]
+                for pair in _flatten(step[1])]
+    return [(transformer, transformer.n_features_in_)]
+
+
+def _translate(transformer, n_features, owner):
+    if isinstance(transformer, MinMaxScaler):
+        if transformer.clip:
+            raise NotImplementedError(
+                f"export_onnx cannot translate MinMaxScaler(clip=True) of {owner} to ONNX.")
+        return _Affine(-transformer.min_ / transformer.scale_, 1.0 / transformer.scale_,
+                       n_features)
+    if isinstance(transformer, MaxAbsScaler):
+        return _Affine(None, transformer.scale_, n_features)
+    if (isinstance(transformer, SimpleImputer) and transformer.add_indicator is False
+            and transformer.statistics_.dtype.kind == "f"
+            and _is_nan(transformer.missing_values)):
+        return _Impute(transformer.statistics_)
+    if isinstance(transformer, FunctionTransformer) and transformer.func in _UFUNCS and (
+            not transformer.kw_args):
+        return _Elementwise(_UFUNCS[transformer.func])
     if isinstance(transformer, RobustScaler):
-        return _Affine(transformer.center_, transformer.scale_, n_features)
+        return _Affine(transformer.center_ if transformer.with_centering else None,
+                       transformer.scale_, n_features)
     if isinstance(transformer, StandardScaler):
-        return _Affine(transformer.mean_, transformer.scale_, n_features)
-    if isinstance(transformer, FunctionTransformer) and transformer.func is smooth_clip:
+        return _Affine(transformer.mean_ if transformer.with_mean else None,
+                       transformer.scale_, n_features)
+    if isinstance(transformer, FunctionTransformer) and transformer.func in (
+            smooth_clip, smooth_clip_sparse):
         return _SmoothClip(**(transformer.kw_args or {}))
     if isinstance(transformer, PiecewiseLinearEncoder):
         return _PiecewiseLinear(transformer.edges_)
     raise NotImplementedError(
         f"export_onnx cannot translate the input preprocessing {transformer!r} of "
-        f"{estimator_name} to ONNX."
+        f"{owner} to ONNX."
     )
+
+
+def _is_nan(value):
+    return isinstance(value, float) and value != value
 
 
 def _float64(values, n_features, fill):

@@ -4,20 +4,33 @@
 explicit tags (``{"__ndarray__": ...}``, ``{"__tuple__": ...}``, ...), so that
 it comes back with its type, dtype and shape; ``decode`` reverses it. Objects
 are restored only for the classes of ``ALLOWED_CLASSES`` -- what ``fit``
-builds -- and functions only from ``ALLOWED_FUNCTIONS``: decoding never
-imports a name read from a file, so it runs no code from it.
+builds, and the scikit-learn transformers users put before the estimator in
+a ``Pipeline`` -- and functions only from ``ALLOWED_FUNCTIONS``: decoding
+never imports a name read from a file, so it runs no code from it.
+
+Decoding is bounded by the file: under ``allocation_budget(n_bytes)`` every
+array's declared size (dtype x shape) is charged before it is allocated, so
+that a forged header declaring a huge dtype (``<U100000000``) is refused
+instead of allocated.
 """
 
+import contextlib
+import contextvars
+import math
 import types
 
 import numpy as np
 import torch
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
     FunctionTransformer,
     LabelBinarizer,
+    MaxAbsScaler,
+    MinMaxScaler,
     OneHotEncoder,
+    OrdinalEncoder,
     RobustScaler,
     StandardScaler,
 )
@@ -25,16 +38,20 @@ from sklearn.preprocessing import (
 from .._columns import ColumnEncoder, DateFeatures
 from .._inputs import InputEncoder
 from .._preprocessing import PiecewiseLinearEncoder, WeightedRobustScaler, smooth_clip
+from .._sparse import smooth_clip_sparse
 from .._targets import ClassificationTarget, RegressionTarget
 
 #: ``{public name: class}`` of the objects a file may hold: the parts of a
-#: fitted estimator's input encoding and target.
+#: fitted estimator's input encoding and target, and the scikit-learn
+#: transformers of a pipeline before it (scalers, encoders, imputers).
 ALLOWED_CLASSES = {
     f"{module}.{cls.__name__}": cls
     for module, group in {
         "sklearn.compose": [ColumnTransformer],
+        "sklearn.impute": [MissingIndicator, SimpleImputer],
         "sklearn.pipeline": [Pipeline],
-        "sklearn.preprocessing": [FunctionTransformer, LabelBinarizer, OneHotEncoder,
+        "sklearn.preprocessing": [FunctionTransformer, LabelBinarizer, MaxAbsScaler,
+                                  MinMaxScaler, OneHotEncoder, OrdinalEncoder,
                                   RobustScaler, StandardScaler],
         "skorchless._preprocessing": [PiecewiseLinearEncoder, WeightedRobustScaler],
         "skorchless._inputs": [InputEncoder],
@@ -46,10 +63,60 @@ ALLOWED_CLASSES = {
 #: Allowed only because files written by skorchless 0.1 hold them.
 LEGACY_CLASSES = {"sklearn.preprocessing.RobustScaler"}
 _CLASS_NAMES = {cls: name for name, cls in ALLOWED_CLASSES.items()}
-ALLOWED_FUNCTIONS = {"skorchless._preprocessing.smooth_clip": smooth_clip}
+#: The functions a ``FunctionTransformer`` of a file may hold: ours, and the
+#: element-wise numpy ufuncs users transform skewed columns with.
+ALLOWED_FUNCTIONS = {
+    "skorchless._preprocessing.smooth_clip": smooth_clip,
+    "skorchless._sparse.smooth_clip_sparse": smooth_clip_sparse,
+    **{f"numpy.{f.__name__}": f
+       for f in (np.abs, np.exp, np.expm1, np.log, np.log1p, np.sqrt, np.square)},
+}
 _BUILTIN_TYPES = {"bool": bool, "int": int, "float": float, "str": str, "object": object}
 _ARRAY_KINDS = "biufUO"
 _FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, np.ufunc)
+_BUDGET = contextvars.ContextVar("allocation_budget", default=None)
+
+
+@contextlib.contextmanager
+def allocation_budget(n_bytes, source_bytes):
+    """Bound the arrays that ``decode`` allocates inside the block to ``n_bytes`` in all.
+
+    Parameters
+    ----------
+    n_bytes : int
+        The most bytes of arrays the block may decode.
+    source_bytes : int
+        Size of the file decoded, for the error message.
+
+    Examples
+    --------
+    >>> from skorchless._persistence.codec import allocation_budget, decode
+    >>> forged = {"__ndarray__": {"dtype": "<U100000000", "shape": [1], "data": ["a"]}}
+    >>> with allocation_budget(10_000, 1_000):
+    ...     decode(forged)
+    Traceback (most recent call last):
+    ...
+    ValueError: The file declares an array of 400000000 bytes (<U100000000, shape (1,)), ...
+    """
+    token = _BUDGET.set([n_bytes, source_bytes])
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def _charge(dtype, shape):
+    budget = _BUDGET.get()
+    size = dtype.itemsize * math.prod(shape)
+    if budget is None:
+        return
+    if size > budget[0]:
+        raise ValueError(
+            f"The file declares an array of {size} bytes ({dtype.str}, shape "
+            f"{shape}), more than a file of {budget[1]} bytes can hold: it is "
+            "corrupted or forged."
+        )
+    budget[0] -= size
 
 
 def _class_name(obj):
@@ -213,8 +280,10 @@ def decode(node):
 def _decode_array(body):
     dtype = np.dtype(body["dtype"])
     shape = tuple(int(n) for n in body["shape"])
-    if dtype.kind not in _ARRAY_KINDS or int(np.prod(shape)) != len(body["data"]):
+    if (dtype.kind not in _ARRAY_KINDS or min(shape, default=0) < 0
+            or math.prod(shape) != len(body["data"])):
         raise ValueError("The file holds a malformed array.")
+    _charge(dtype, shape)
     if dtype.kind == "O":
         array = np.empty(len(body["data"]), dtype=object)
         array[:] = [decode(v) for v in body["data"]] if body["data"] else []
@@ -227,6 +296,7 @@ def _decode_scalar(body):
     dtype = np.dtype(dtype)
     if dtype.kind not in "biufU":
         raise ValueError("The file holds a malformed scalar.")
+    _charge(dtype, ())
     return np.array(value, dtype=dtype)[()]
 
 

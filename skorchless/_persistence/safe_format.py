@@ -7,8 +7,15 @@ and parameters, the layer sizes of the network and every other fitted
 attribute (encoded by ``codec``), and under ``"sha256"`` a digest of that
 document and the tensors.
 
+A fitted ``Pipeline`` ending in a skorchless estimator is stored as that
+estimator's document plus, under ``"pipeline"``, the other steps (scikit-learn
+transformers ``codec`` allows) and the pipeline's parameters; such a file has
+format version 3, so that an older skorchless refuses it instead of loading
+the estimator alone. A fitted search is stored as its ``best_estimator_``.
+
 Loading parses JSON and raw tensor buffers only and restores only the classes
-and functions ``codec`` allows, so loading a file runs no code from it.
+and functions ``codec`` allows, so loading a file runs no code from it; the
+arrays it decodes are bounded by the size of the file (``codec.allocation_budget``).
 Format 1 (skorchless 0.1) is read too: its fitted state is upgraded
 (``upgrade``).
 
@@ -31,19 +38,38 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 from sklearn.exceptions import InconsistentVersionWarning as SklearnVersionWarning
-from sklearn.utils.validation import check_is_fitted
+from sklearn.pipeline import Pipeline
 
 from .._classifier import TorchMLPClassifier
 from .._engine.network import build_mlp, linear_layers
 from .._regressor import TorchMLPRegressor
 from .._version import __version__
-from .codec import decode, encode, set_attribute
+from .._wrapped import unwrap
+from .codec import allocation_budget, decode, encode, set_attribute
 from .pickling import TRANSIENT, InconsistentVersionWarning, loading_device
 from .upgrade import upgrade_fitted
 
-#: Version of the file layout written; ``READ_VERSIONS`` are the ones read.
+#: Version of the file layout written (``PIPELINE_FORMAT_VERSION`` for a
+#: pipeline); ``READ_VERSIONS`` are the ones read.
 FORMAT_VERSION = 2
-READ_VERSIONS = (1, 2)
+PIPELINE_FORMAT_VERSION = 3
+READ_VERSIONS = (1, 2, 3)
+#: Decoding a file allocates at most this many bytes of arrays per byte of
+#: the file (JSON spends at least 2 bytes on a number that becomes 8, and as
+#: many on a character as ``<U`` does), plus ``ALLOCATION_SLACK``.
+ALLOCATION_FACTOR = 8
+ALLOCATION_SLACK = 2**20
+#: What the first bytes of other files users may pass say they are.
+_OTHER_FORMATS = [
+    (b"\x80", "a pickle (or joblib) file: load it with joblib.load or pickle.load, "
+              "and only if it comes from a source you trust"),
+    (b"ZF", "a compressed joblib file: load it with joblib.load, and only if it "
+            "comes from a source you trust"),
+    (b"\x1f\x8b", "a gzip-compressed file (joblib.dump(..., compress=...) writes "
+                  "these): load it with joblib.load, and only if you trust its source"),
+    (b"PK\x03\x04", "a zip archive (torch.save writes these): load it with torch.load"),
+    (b"\x08", "an ONNX model: run it with onnxruntime"),
+]
 _METADATA_KEY = "skorchless"
 _DIGEST_KEY = "sha256"
 # Attributes stored by other means than the JSON codec.
@@ -63,8 +89,16 @@ def save(estimator, path):
 
     Parameters
     ----------
-    estimator : TorchMLPRegressor or TorchMLPClassifier
-        A fitted estimator.
+    estimator : TorchMLPRegressor, TorchMLPClassifier, Pipeline or fitted search
+        A fitted estimator; or a fitted ``Pipeline`` whose last step is one
+        and whose other steps are scikit-learn transformers the format holds
+        (``StandardScaler``, ``MinMaxScaler``, ``MaxAbsScaler``,
+        ``RobustScaler``, ``OneHotEncoder``, ``OrdinalEncoder``,
+        ``SimpleImputer``, ``ColumnTransformer``, ``Pipeline``, and
+        ``FunctionTransformer`` of ``numpy.log1p``, ``expm1``, ``log``,
+        ``exp``, ``sqrt``, ``square`` or ``abs``); or a fitted search
+        (``GridSearchCV``, ...), of which its ``best_estimator_`` is saved
+        (``load`` returns that, not the search).
     path : str, os.PathLike or binary file object
         Where to write.
 
@@ -74,8 +108,8 @@ def save(estimator, path):
         If the estimator is not fitted.
     ValueError
         If a parameter or fitted attribute cannot be stored without pickle
-        (for example ``callbacks``, or an input transformer that is not one of
-        the supported scikit-learn transformers); the message names it.
+        (for example ``callbacks``, or a transformer that is not one of the
+        supported scikit-learn transformers); the message names it.
 
     See Also
     --------
@@ -113,8 +147,21 @@ def save(estimator, path):
         raise
 
 
-def _to_bytes(estimator):
-    check_is_fitted(estimator, "module_")
+def _to_bytes(model):
+    model, estimator = unwrap(model, "skorchless.save")
+    document = _estimator_document(estimator)
+    if isinstance(model, Pipeline):
+        document["format_version"] = PIPELINE_FORMAT_VERSION
+        document["pipeline"] = _pipeline_document(model)
+    text = json.dumps(document)
+    tensors = {key: value.detach().to("cpu").contiguous()
+               for key, value in estimator.module_.state_dict().items()}
+    return save_tensors(tensors, metadata={
+        "format": "pt", _METADATA_KEY: text, _DIGEST_KEY: _digest(text, tensors),
+    })
+
+
+def _estimator_document(estimator):
     name = next((key for key, cls in _ESTIMATORS.items() if type(estimator) is cls), None)
     if name is None:
         raise ValueError(
@@ -124,8 +171,7 @@ def _to_bytes(estimator):
     params = estimator.get_params(deep=False)
     fitted = {key: value for key, value in vars(estimator).items()
               if key not in params and key not in _NOT_IN_DOCUMENT}
-    network = _network_spec(estimator.module_, params)
-    document = {
+    return {
         "format_version": FORMAT_VERSION,
         "versions": {
             "skorchless": __version__,
@@ -135,15 +181,23 @@ def _to_bytes(estimator):
         },
         "class": name,
         "params": {key: encode(value, f"parameter {key!r}") for key, value in params.items()},
-        "network": network,
+        "network": _network_spec(estimator.module_, params),
         "fitted": {key: encode(value, f"attribute {key!r}") for key, value in fitted.items()},
     }
-    text = json.dumps(document)
-    tensors = {key: value.detach().to("cpu").contiguous()
-               for key, value in estimator.module_.state_dict().items()}
-    return save_tensors(tensors, metadata={
-        "format": "pt", _METADATA_KEY: text, _DIGEST_KEY: _digest(text, tensors),
-    })
+
+
+def _pipeline_document(pipeline):
+    # The steps before the estimator and the pipeline's own parameters and
+    # state; the estimator is the rest of the document.
+    params = pipeline.get_params(deep=False)
+    steps = params.pop("steps")
+    state = {k: v for k, v in vars(pipeline).items() if k not in params and k != "steps"}
+    return {
+        "steps": [[name, encode(step, f"pipeline step {name!r}")] for name, step in steps[:-1]],
+        "estimator_step": steps[-1][0],
+        "params": {k: encode(v, f"pipeline parameter {k!r}") for k, v in params.items()},
+        "state": {k: encode(v, f"pipeline attribute {k!r}") for k, v in state.items()},
+    }
 
 
 def _network_spec(module, params):
@@ -183,26 +237,33 @@ def _digest(text, tensors):
 
 
 # ------------------------------------------------------------------ loading
-def load(path):
+def load(path, *, expected=None):
     """Load an estimator written by ``save``, running no code from the file.
 
     Parameters
     ----------
     path : str, os.PathLike or binary file object
         The file to read.
+    expected : class or tuple of classes, default=None
+        What the file must hold (``TorchMLPClassifier``, ``Pipeline``, ...);
+        None takes whatever it holds.
 
     Returns
     -------
-    estimator : TorchMLPRegressor or TorchMLPClassifier
+    estimator : TorchMLPRegressor, TorchMLPClassifier or Pipeline
         Fitted, on the device its ``device`` parameter names here (the CPU
-        when that device is absent, with a warning).
+        when that device is absent, with a warning). A saved search comes
+        back as its ``best_estimator_``.
 
     Raises
     ------
     ValueError
         If the file is truncated, corrupted or edited, is not a skorchless
-        model, or has a format version this skorchless does not read; or if
-        its parameters, weights and fitted attributes do not agree.
+        model (a pickle or joblib file is named as such), declares more data
+        than it holds, or has a format version this skorchless does not read;
+        if its parameters, weights and fitted attributes do not agree (a
+        regressor's state under a classifier's name); or if it does not hold
+        an ``expected`` model.
 
     Warns
     -----
@@ -232,6 +293,7 @@ def load(path):
     array([False,  True])
     """
     data = path.read() if hasattr(path, "read") else Path(path).read_bytes()
+    _check_not_other_format(data)
     text, digest = _read_metadata(data)
     try:
         tensors = load_tensors(data)
@@ -244,11 +306,27 @@ def load(path):
         )
     try:
         document = json.loads(text)
-        return _from_document(document, tensors)
+        with allocation_budget(ALLOCATION_FACTOR * len(data) + ALLOCATION_SLACK, len(data)):
+            model = _from_document(document, tensors)
     except RecursionError:
         raise ValueError("The file's document is nested too deeply.") from None
-    except (KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, AttributeError, OverflowError, IndexError) as exc:
         raise ValueError(f"The file's document is malformed: {exc!r}") from None
+    if expected is not None and not isinstance(model, expected):
+        names = " or ".join(c.__name__ for c in (
+            expected if isinstance(expected, tuple) else (expected,)))
+        raise ValueError(f"The file holds a {type(model).__name__}, not a {names}.")
+    return model
+
+
+def _check_not_other_format(data):
+    # A safetensors file starts with the 8-byte size of its JSON header, whose
+    # first byte is "{"; files of other formats are named, not called truncated.
+    if len(data) > 8 and data[8:9] == b"{":
+        return
+    for magic, what in _OTHER_FORMATS:
+        if data.startswith(magic):
+            raise ValueError(f"This is not a file written by skorchless.save but {what}.")
 
 
 def _read_metadata(data):
@@ -272,6 +350,19 @@ def _read_metadata(data):
 
 
 def _from_document(document, tensors):
+    estimator = _estimator_from_document(document, tensors)
+    if "pipeline" not in document:
+        return estimator
+    pipeline = document["pipeline"]
+    steps = [(name, decode(step)) for name, step in pipeline["steps"]]
+    model = Pipeline([*steps, (pipeline["estimator_step"], estimator)],
+                     **{k: decode(v) for k, v in pipeline["params"].items()})
+    for key, value in pipeline["state"].items():
+        set_attribute(model, key, decode(value))
+    return model
+
+
+def _estimator_from_document(document, tensors):
     _check_versions(document)
     cls = _ESTIMATORS.get(document["class"])
     if cls is None:
@@ -301,6 +392,12 @@ def _from_document(document, tensors):
         set_attribute(estimator, key, value)
     if estimator.n_outputs_ != document["network"]["n_outputs"]:
         raise ValueError("The file's n_outputs_ does not match its network.")
+    target = type(estimator._make_target())
+    if type(getattr(estimator, "_target", None)) is not target:
+        raise ValueError(
+            f"The file names the class {cls.__name__} but holds the fitted state of "
+            f"another estimator (its target is not a {target.__name__}): it was edited."
+        )
     estimator.device_ = loading_device(estimator.device)
     estimator.module_ = module.to(estimator.device_)
     return estimator
