@@ -102,19 +102,21 @@ def _params_for(task, params):
 
 def evaluate(dataset, model_name, seed, *, max_train=None, skorchless_params=None,
              n_threads=None):
-    """Fit one model on one split; return a row of the results table (with ``error`` if any)."""
+    """Fit one model on one split; return a row of the results table (with ``error`` if any).
+
+    ``skorchless_params`` (skorchless models only) go on top of the defaults.
+    """
     X_train, X_test, y_train, y_test = split(dataset, seed)
     if max_train is not None and len(X_train) > max_train:
         X_train, y_train = X_train.iloc[:max_train], y_train[:max_train]
     params = _params_for(dataset.task, skorchless_params)
     row = {"dataset": dataset.name, "task": dataset.task, "metric": dataset.metric,
            "model": model_name, "seed": seed, "n_train": len(X_train), "n_test": len(X_test),
-           "params": json.dumps(params) if model_name != base_name(model_name) else "",
+           "params": json.dumps(params) if params else "",
            "score": np.nan, "log_loss": np.nan, "ece": np.nan, "fit_s": np.nan,
            "predict_s": np.nan, "epochs": np.nan, "error": ""}
     try:
-        model = make_model(model_name, dataset, seed,
-                           params if model_name != base_name(model_name) else None, n_threads)
+        model = make_model(model_name, dataset, seed, params, n_threads)
         start = time.perf_counter()
         fit_quietly(model, X_train, y_train)
         row["fit_s"] = time.perf_counter() - start
@@ -210,8 +212,8 @@ def markdown(results, command, machine, candidate=None):
     out = [
         "# Accuracy suite results", "",
         f"Command: `{command}`", "",
-        f"Seeds: {', '.join(f'{d} {n}' for d, n in seeds.items() if n != seeds.max()) or 'all'} "
-        f"{'' if seeds.nunique() == 1 else 'of'} {seeds.max()} per dataset; 75/25 split "
+        f"{seeds.max()} seed(s) per dataset"
+        f"{''.join(f', {n} on {d}' for d, n in seeds.items() if n != seeds.max())}; 75/25 split "
         "(`datasets.split`); test-set scores, mean over seeds (best in bold). "
         f"{machine}", "",
         "Fit times are wall-clock on a machine shared with other work: noisy, comparable "
@@ -220,7 +222,7 @@ def markdown(results, command, machine, candidate=None):
         "## Summary", "",
         "Normalised score: score / best mean score of any model on the dataset (R² below 0 "
         "counts as 0), averaged over the datasets where the model ran without error.", "",
-        summary.to_markdown(floatfmt=(".4f", ".0f", ".2f", ".1f")), "",
+        summary.to_markdown(floatfmt=("", ".4f", ".0f", ".2f", ".1f")), "",
     ]
     lines, gbdt = gbdt_lines(mean)
     out += lines
@@ -238,7 +240,7 @@ def markdown(results, command, machine, candidate=None):
                 pd.DataFrame({"mean normalised": sub.mean(), "datasets": sub.notna().sum(),
                               "median fit (s)": sub_fit.median(),
                               "total fit (s)": sub_fit.sum()}).to_markdown(
-                    floatfmt=(".4f", ".0f", ".2f", ".1f"))]
+                    floatfmt=("", ".4f", ".0f", ".2f", ".1f"))]
     if gbdt is not None:
         out += ["", "### skorchless (pipeline) against the best gradient boosting", "",
                 gbdt.to_markdown(floatfmt=(".4f", ".4f", ".4f", "", "+.4f"))]
@@ -375,7 +377,9 @@ def main(argv=None):
                 for model_name in cheap + (run_expensive if name in chosen else []):
                     row = evaluate(dataset, model_name, seed,
                                    max_train=QUICK_MAX_TRAIN if args.quick else None,
-                                   skorchless_params=args.params, n_threads=args.threads)
+                                   skorchless_params=args.params
+                                   if model_name != base_name(model_name) else None,
+                                   n_threads=args.threads)
                     if model_name in EXPENSIVE_MODELS:  # cached at once: runs are long
                         expensive_rows.append(row)
                         write_cache(args.cache, [row], command, machine_line(load_start))
@@ -386,6 +390,9 @@ def main(argv=None):
                     shown = row["error"][:90] if row["error"] else (
                         f"{row['metric']} {row['score']:.4f}{extra}  fit {row['fit_s']:7.2f} s")
                     print(f"{name:14s} seed {seed}  {model_name:32s} {shown}", flush=True)
+            if rows:  # after each dataset, so that an interrupted run keeps what it did
+                pd.DataFrame(rows).to_csv(args.out / "results.csv", index=False)
+                (args.out / "machine.txt").write_text(machine_line(load_start) + "\n")
         machine = machine_line(load_start)
         (args.out / "machine.txt").write_text(machine + "\n")
         results = pd.DataFrame(rows) if rows else pd.DataFrame(columns=["model"])
