@@ -211,7 +211,7 @@ def markdown(results, command, machine, candidate=None):
     })
     out = [
         "# Accuracy suite results", "",
-        f"Command: `{command}`", "",
+        f"Command{'s' if '`; `' in command else ''}: `{command}`", "",
         f"{seeds.max()} seed(s) per dataset"
         f"{''.join(f', {n} on {d}' for d, n in seeds.items() if n != seeds.max())}; 75/25 split "
         "(`datasets.split`); test-set scores, mean over seeds (best in bold). "
@@ -229,7 +229,7 @@ def markdown(results, command, machine, candidate=None):
     if SK_MLP_ES in mean.columns and SKORCHLESS in mean.columns:
         diff = (mean[SKORCHLESS] - mean[SK_MLP_ES]).dropna()
         out.append(f"- `skorchless` vs `{SK_MLP_ES}`: ahead on {int((diff > 0).sum())}/"
-                   f"{len(diff)}; behind on "
+                   f"{len(diff)}; tied or behind on "
                    f"{', '.join(f'{d} {v:+.4f}' for d, v in diff[diff <= 0].items()) or '-'}")
     expensive = [m for m in EXPENSIVE_MODELS if m in mean.columns]
     if expensive:
@@ -256,9 +256,16 @@ def markdown(results, command, machine, candidate=None):
                 frame = pd.DataFrame({"defaults": mean[model], "candidate": mean[cand],
                                       "change": delta, "fit defaults (s)": fit[model],
                                       "fit candidate (s)": fit[cand]})
+                paired = results[results.model.isin([model, cand])].pivot_table(
+                    index=["dataset", "seed"], columns="model", values="score")
+                if cand in paired.columns and model in paired.columns:
+                    per_seed = (paired[cand] - paired[model]).groupby(level="dataset")
+                    frame["± s.e. (paired over seeds)"] = (
+                        per_seed.std() / np.sqrt(per_seed.count())).reindex(frame.index)
                 if classification:
-                    ll = _table(results, "log_loss")
-                    frame["log-loss change"] = ll[cand] - ll[model]
+                    for metric in ("log_loss", "ece"):
+                        table = _table(results, metric)
+                        frame[f"{metric.replace('_', '-')} change"] = table[cand] - table[model]
                 out += [f"### `{model}`: mean change {valid.mean():+.4f}, better on "
                         f"{int((valid > 0).sum())}, worse on {int((valid < 0).sum())} of "
                         f"{len(valid)}; summed fit {fit[model].sum():.1f} s -> "
@@ -391,11 +398,13 @@ def main(argv=None):
                         f"{row['metric']} {row['score']:.4f}{extra}  fit {row['fit_s']:7.2f} s")
                     print(f"{name:14s} seed {seed}  {model_name:32s} {shown}", flush=True)
             if rows:  # after each dataset, so that an interrupted run keeps what it did
-                pd.DataFrame(rows).to_csv(args.out / "results.csv", index=False)
+                pd.DataFrame(rows).assign(command=command).to_csv(args.out / "results.csv",
+                                                                  index=False)
                 (args.out / "machine.txt").write_text(machine_line(load_start) + "\n")
         machine = machine_line(load_start)
         (args.out / "machine.txt").write_text(machine + "\n")
-        results = pd.DataFrame(rows) if rows else pd.DataFrame(columns=["model"])
+        results = pd.DataFrame(rows).assign(command=command) if rows else pd.DataFrame(
+            columns=["model"])
         results.to_csv(args.out / "results.csv", index=False)
     if expensive and not results.empty:
         cached = read_cache(args.cache, set(results.dataset), set(results.seed), expensive)
@@ -404,7 +413,11 @@ def main(argv=None):
     if results.empty:
         return
     results["error"] = results["error"].fillna("")
-    report = markdown(results, command, machine, args.params)
+    commands = [command]
+    if "command" in results.columns:  # rows of several runs (--report-only on merged files)
+        commands = list(dict.fromkeys(results["command"].dropna())) or commands
+        results = results.drop(columns="command")
+    report = markdown(results, "`; `".join(commands), machine, args.params)
     report += "\n## Datasets\n\n" + dataset_table(list(dict.fromkeys(results.dataset))) + "\n"
     (args.out / "results.md").write_text(report)
     print(report)
