@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _params
 from ._compat import check_sample_weight, fit_context
 from ._engine.averaging import WeightAverage
+from ._engine.calibration import fit_temperature, scale_outputs
 from ._engine.callbacks import EarlyStopping, EpochLogger
 from ._engine.lbfgs import train_lbfgs
 from ._engine.loop import TensorData, predict_raw, train
@@ -187,6 +188,8 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
             self._generator = torch.Generator(self.device_).manual_seed(int(shuffle_seed))
         use_generator(self.module_, self._generator)
 
+        if self._target.is_classifier:
+            self.temperature_ = 1.0  # until a validation set calibrates it
         if self.solver == "lbfgs":
             weights = train_rows[2]
             result = self._train_lbfgs(
@@ -351,7 +354,7 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
         if self.ema_decay and not incremental:
             average = WeightAverage(self.module_, self.ema_decay,
                                     steps_per_epoch=math.ceil(len(train_data) / batch_size))
-        return train(
+        result = train(
             self.module_, train_data, valid_data,
             loss_fn=self._target.loss_function(),
             optimizer=self._optimizer,
@@ -370,6 +373,19 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
             first_epoch=len(self.history_) + 1,
             callbacks=self._callbacks(),
         )
+        if valid_data is not None and result.finite_outputs:
+            self._calibrate(valid_data)
+        return result
+
+    def _calibrate(self, valid_data):
+        # A classifier's temperature, fitted on the validation rows after
+        # training and folded into the last layer (see ``calibration``).
+        loss = self._target.calibration_loss()
+        if loss is None:
+            return
+        logits = predict_raw(self.module_, valid_data.X)
+        self.temperature_ = fit_temperature(logits, valid_data.y, loss, valid_data.weight)
+        scale_outputs(self.module_, 1.0 / self.temperature_)
 
     def _score_function(self, X, y, sample_weight):
         """Return ``score(output)`` of the validation rows, as ``scoring`` names it.

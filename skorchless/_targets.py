@@ -125,6 +125,10 @@ class RegressionTarget:
         """Return the encoded targets as the network is trained on them."""
         return (y.reshape(len(y), -1) - self.center) / self.scale
 
+    def calibration_loss(self):
+        """Regression outputs are not calibrated: None."""
+        return None
+
     def loss_function(self):
         """Return the engine's ``Loss`` of ``loss``."""
         return regression_loss(self.loss, self.huber_delta)
@@ -179,9 +183,10 @@ class ClassificationTarget:
 
     is_classifier = True
 
-    def __init__(self, class_weight, label_smoothing):
+    def __init__(self, class_weight, label_smoothing, calibration=None):
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
+        self.calibration = calibration
 
     @property
     def n_outputs(self):
@@ -295,6 +300,16 @@ class ClassificationTarget:
         if self.n_outputs > 1 and not self.multilabel:
             return cross_entropy(self.label_smoothing)
         return binary_cross_entropy(self.label_smoothing, self.multilabel)
+
+    def calibration_loss(self):
+        """Return the unsmoothed log-loss that the temperature is fitted to, or None."""
+        if getattr(self, "calibration", None) is None:  # None, or a model of 0.1
+            return None
+        if self.single_class:
+            return zero_loss
+        if self.n_outputs > 1 and not self.multilabel:
+            return cross_entropy(0.0)
+        return binary_cross_entropy(0.0, self.multilabel)
 
     def _indices(self, output):
         if self.single_class:

@@ -53,7 +53,7 @@ INVALID_SHARED = [
 ]
 INVALID_REGRESSOR = [("loss", "mae"), ("huber_delta", 0.0)]
 INVALID_CLASSIFIER = [("class_weight", "weird"), ("label_smoothing", 1.0),
-                      ("label_smoothing", -0.1)]
+                      ("label_smoothing", -0.1), ("calibration", "isotonic")]
 CASES = (
     [(est, *case) for est in ESTIMATORS for case in INVALID_SHARED]
     + [(TorchMLPRegressor, *case) for case in INVALID_REGRESSOR]
@@ -195,7 +195,8 @@ def _every_parameter_changed(Estimator):
     if Estimator is TorchMLPRegressor:
         changed |= {"loss": "huber", "huber_delta": 2.0}
     else:
-        changed |= {"class_weight": "balanced", "label_smoothing": 0.05, "scoring": "f1"}
+        changed |= {"class_weight": "balanced", "label_smoothing": 0.05, "scoring": "f1",
+                    "calibration": None}
     return changed
 
 

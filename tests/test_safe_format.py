@@ -479,6 +479,7 @@ def test_a_file_of_another_class_fails_at_load(saved):
         document["class"] = "skorchless.TorchMLPRegressor"
         document["params"].pop("class_weight")
         document["params"].pop("label_smoothing")
+        document["params"].pop("calibration")
         document["params"]["loss"] = "squared_error"
         document["params"]["huber_delta"] = 1.0
 

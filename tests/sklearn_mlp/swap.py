@@ -24,7 +24,7 @@ SKLEARN_TESTS = Path(sklearn.neural_network.__file__).parent / "tests" / "test_m
 SHARED_DEFAULTS = {"hidden_layer_sizes": (100,), "learning_rate_init": 0.001,
                    "early_stopping": False}
 EXTRAS_OFF = {"input_scaling": None, "n_bins": None, "ema_decay": None}
-CLASSIFIER_EXTRAS_OFF = {"label_smoothing": 0.0}
+CLASSIFIER_EXTRAS_OFF = {"label_smoothing": 0.0, "calibration": None}
 
 
 def with_defaults(base, name, defaults):
