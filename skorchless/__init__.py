@@ -8,7 +8,7 @@ behind the ``fit`` / ``predict`` interface of scikit-learn.
 from ._classifier import TorchMLPClassifier
 from ._display import LossCurveDisplay
 from ._engine.callbacks import Callback, EarlyStopping, EpochLogger, EpochState
-from ._export.onnx import export_onnx
+from ._export.onnx import export_onnx, export_torch
 from ._persistence.pickling import InconsistentVersionWarning
 from ._persistence.safe_format import load, save
 from ._progress import ProgressBar
@@ -27,6 +27,7 @@ __all__ = [
     "TorchMLPRegressor",
     "__version__",
     "export_onnx",
+    "export_torch",
     "load",
     "save",
 ]

@@ -133,6 +133,53 @@ def export_onnx(estimator, path, *, input_dtype="float32"):
     return path
 
 
+def export_torch(estimator):
+    """Return a fitted estimator as a self-contained torch module that predicts like it.
+
+    The module is the one ``export_onnx`` exports: the raw feature matrix in,
+    through the steps of a pipeline before the estimator (scalers, imputers),
+    the estimator's own missing-value fill, input scaling and bins, the
+    network, and the output head -- what ``predict`` gives for a regressor,
+    ``(class_index, probabilities)`` for a classifier (see ``export_onnx``).
+    It runs without scikit-learn, on the CPU, in eval mode, with gradients
+    off: ready to ``torch.save``, ``torch.jit.trace``, ``torch.compile`` or
+    serve, or to move to a GPU with ``.to("cuda")``.
+
+    Parameters
+    ----------
+    estimator : TorchMLPRegressor, TorchMLPClassifier, or a Pipeline or search ending in one
+        Fitted, on numeric features (categorical and datetime columns have
+        no torch translation here).
+
+    Returns
+    -------
+    module : torch.nn.Module
+        Called on a float tensor of shape (n_samples, n_features_in_).
+
+    Raises
+    ------
+    NotImplementedError
+        If the estimator or the pipeline holds preprocessing that has no
+        torch translation here; the message names it.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from sklearn.datasets import make_regression
+    >>> from skorchless import TorchMLPRegressor, export_torch
+    >>> X, y = make_regression(n_samples=200, n_features=4, random_state=0)
+    >>> reg = TorchMLPRegressor(hidden_layer_sizes=(16,), max_iter=20, random_state=0,
+    ...                         device="cpu").fit(X, y)
+    >>> module = export_torch(reg)
+    >>> prediction = module(torch.as_tensor(X[:5]))
+    >>> np.allclose(prediction.numpy(), reg.predict(X[:5]), rtol=1e-5)
+    True
+    """
+    model, estimator = unwrap(estimator, "export_torch")
+    module = _ExportModule(estimator, transformers(model)).eval()
+    return module.requires_grad_(False)
+
+
 class _ExportModule(torch.nn.Module):
     """Raw features -> pipeline steps -> input scaling -> network -> predictions."""
 
