@@ -154,7 +154,7 @@ def export_torch(estimator):
     Returns
     -------
     module : torch.nn.Module
-        Called on a float tensor of shape (n_samples, n_features_in_).
+        Called on a float tensor of shape (n_samples, ``n_features_in_``).
 
     Raises
     ------
