@@ -230,6 +230,9 @@ def test_parallel_post_fit_predicts_block_by_block_as_locally(in_process_client,
     predicted = ParallelPostFit(reg).predict(X_blocks)
     assert isinstance(predicted, da.Array) and predicted.chunks == ((333, 333, 334),)
     np.testing.assert_array_equal(predicted.compute(), reg.predict(X))
+    # the same without dask-ml: one map_blocks
+    mapped = X_blocks.map_blocks(reg.predict, drop_axis=1, dtype="float64")
+    np.testing.assert_array_equal(mapped.compute(), reg.predict(X))
 
     Xc, yc = make_classification(n_samples=500, n_features=6, n_classes=3,
                                  n_informative=4, random_state=0)
