@@ -295,21 +295,20 @@ class ClassificationTarget:
 
     def loss_function(self):
         """Return the engine's cross-entropy ``Loss`` for the kind of labels."""
-        if self.single_class:
-            return zero_loss
-        if self.n_outputs > 1 and not self.multilabel:
-            return cross_entropy(self.label_smoothing)
-        return binary_cross_entropy(self.label_smoothing, self.multilabel)
+        return self._log_loss(self.label_smoothing)
 
     def calibration_loss(self):
         """Return the unsmoothed log-loss that the temperature is fitted to, or None."""
         if getattr(self, "calibration", None) is None:  # None, or a model of 0.1
             return None
+        return self._log_loss(0.0)
+
+    def _log_loss(self, label_smoothing):
         if self.single_class:
             return zero_loss
         if self.n_outputs > 1 and not self.multilabel:
-            return cross_entropy(0.0)
-        return binary_cross_entropy(0.0, self.multilabel)
+            return cross_entropy(label_smoothing)
+        return binary_cross_entropy(label_smoothing, self.multilabel)
 
     def _indices(self, output):
         if self.single_class:
