@@ -93,7 +93,8 @@ def test_sparse_input_stays_sparse_until_a_batch(cls, solver, input_scaling, fas
     y = _target(cls, y > np.median(y)) if cls is TorchMLPClassifier else y
     seen = []
     gather = loop.gather_rows
-    monkeypatch.setattr(loop, "gather_rows", lambda X, *a: seen.append(type(X)) or gather(X, *a))
+    monkeypatch.setattr(loop, "gather_rows",
+                        lambda X, *a, **kw: seen.append(type(X)) or gather(X, *a, **kw))
     est, _ = _fit_predict(cls, X, y, fast, solver=solver, input_scaling=input_scaling)
     assert SparseRows in seen
     assert est._inputs.sparse_input_
@@ -105,6 +106,26 @@ def test_sparse_rows_train_like_the_same_dense_rows(fast):
     sparse = TorchMLPRegressor(**fast, input_scaling=None, n_bins=None).fit(X, y)
     dense = TorchMLPRegressor(**fast, input_scaling=None, n_bins=None).fit(X.toarray(), y)
     np.testing.assert_allclose(sparse.predict(X), dense.predict(X.toarray()), atol=1e-6)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_very_sparse_rows_reach_the_first_layer_sparse(solver, fast, monkeypatch):
+    # 0.5 % non-zeros: the first layer multiplies them without densifying
+    # any batch, and the fit is the dense rows' fit up to float rounding.
+    X, y = _sparse(d=2000, density=0.005)
+    densified = []
+    rows = SparseRows.rows
+    monkeypatch.setattr(SparseRows, "rows",
+                        lambda self, *a, **kw: densified.append(1) or rows(self, *a, **kw))
+    params = dict(fast, solver=solver, input_scaling=None, n_bins=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing from torch's sparse tensors
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sparse = TorchMLPRegressor(**params).fit(X, y)
+        predicted = sparse.predict(X)
+    assert not densified
+    dense = TorchMLPRegressor(**params).fit(X.toarray(), y)
+    np.testing.assert_allclose(predicted, dense.predict(X.toarray()), rtol=1e-4, atol=1e-4)
 
 
 def test_sparse_scaling_keeps_zeros(fast):

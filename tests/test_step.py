@@ -11,6 +11,7 @@ from skorchless import Callback, TorchMLPClassifier, TorchMLPRegressor
 from skorchless._engine.losses import binary_cross_entropy, cross_entropy, squared_error
 from skorchless._engine.network import SeededDropout, build_mlp
 from skorchless._engine.optim import optimizer_step
+from skorchless._engine.sparse import SparseRows
 from skorchless._engine.step import AutogradStep, MLPStep, make_step
 
 
@@ -66,6 +67,38 @@ def test_gradients_match_autograd(activation, loss_name, weighted, sizes):
         torch.testing.assert_close(p.grad, grad, rtol=1e-5, atol=1e-6)
     step.close()
     assert all(p.grad is None for p in module.parameters())
+
+
+def _sparse_batch(n_rows, n_columns, generator):
+    # Rows with 0-3 non-zeros each, one position repeated (its sum is meant).
+    counts = torch.randint(0, 4, (n_rows,), generator=generator)
+    indptr = torch.cat([torch.zeros(1, dtype=torch.int64), counts.cumsum(0)])
+    indices = torch.randint(0, n_columns, (int(counts.sum()),), generator=generator)
+    indices[1] = indices[0] if counts[0] >= 2 else indices[1]
+    values = torch.randn(len(indices), generator=generator)
+    rows = SparseRows(indptr, indices, values, n_columns=n_columns)
+    return rows.batch(slice(None)), rows.rows(slice(None))
+
+
+@pytest.mark.parametrize("sizes", [(7, 5), ()])
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_a_sparse_batch_gives_the_gradients_of_its_dense_rows(sizes, dropout):
+    g = torch.Generator().manual_seed(2)
+    module = _mlp(sizes=sizes, n_inputs=40, dropout=dropout)
+    batch, X = _sparse_batch(13, 40, g)
+    y = torch.randn(13, 3, generator=g)
+    loss_fn = _losses()["squared"]
+    steps = []
+    for inputs in (X, batch):
+        copied = copy.deepcopy(module)
+        step = make_step(copied, loss_fn, torch.optim.SGD(copied.parameters(), lr=0.0))
+        torch.manual_seed(0)  # the same dropout masks
+        steps.append((step(inputs, y, None), [p.grad.clone() for p in copied.parameters()]))
+        assert isinstance(step, AutogradStep if dropout and sizes else MLPStep)
+    (dense_loss, dense_grads), (sparse_loss, sparse_grads) = steps
+    torch.testing.assert_close(sparse_loss, dense_loss)
+    for sparse_grad, dense_grad in zip(sparse_grads, dense_grads, strict=True):
+        torch.testing.assert_close(sparse_grad, dense_grad, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("module", [
@@ -245,14 +278,38 @@ def test_direct_fused_adam_starts_from_existing_state():
     optimizer = torch.optim.Adam(module.parameters(), lr=0.01, fused=True)
     for p in module.parameters():
         p.grad = torch.ones_like(p)
-    assert optimizer_step(optimizer).groups is None  # no state yet: a regular step
     optimizer.step()
     step = optimizer_step(optimizer)
-    assert step.groups is not None
     steps_before = [optimizer.state[p]["step"].item() for p in module.parameters()]
+    moments_before = [optimizer.state[p]["exp_avg"].clone() for p in module.parameters()]
     step()
     assert [optimizer.state[p]["step"].item() for p in module.parameters()] == [
         s + 1 for s in steps_before]
+    # the moments went on from the existing ones (a fresh state would hold 0.1)
+    assert all(torch.allclose(optimizer.state[p]["exp_avg"], 0.9 * m + 0.1)
+               for p, m in zip(module.parameters(), moments_before, strict=True))
+
+
+def test_a_gradient_in_blocks_steps_as_the_whole_gradient():
+    runs = []
+    for blocks in (False, True):
+        module = _mlp("relu", (6,), n_outputs=1)
+        optimizer = torch.optim.Adam(module.parameters(), lr=0.01, weight_decay=1e-3,
+                                     fused=True)
+        step = optimizer_step(optimizer)
+        first = module[0].weight
+        for i in range(3):
+            grads = [torch.full_like(p, 0.3 * i - 0.4) for p in module.parameters()]
+            for p, g in zip(module.parameters(), grads, strict=True):
+                p.grad = None if blocks and p is first else g
+            if blocks:
+                step(grad_rows=(first, lambda a, b, out, g=grads[0]: out.copy_(g[a:b])),
+                     block_values=8)  # two rows of 4 at a time
+            else:
+                step()
+        runs.append([p.detach().clone() for p in module.parameters()])
+    for whole, in_blocks in zip(*runs, strict=True):
+        assert torch.equal(whole, in_blocks)
 
 
 # ------------------------------------------------- the probe of the direct kernel
@@ -283,8 +340,8 @@ def test_a_direct_kernel_that_computes_otherwise_is_not_used(monkeypatch):
 
     real = optim.FusedAdamStep.__call__
 
-    def off_by_a_little(self):
-        real(self)
+    def off_by_a_little(self, **kwargs):
+        real(self, **kwargs)
         for group in self.optimizer.param_groups:
             for p in group["params"]:
                 p.data.add_(1e-6)

@@ -2,10 +2,11 @@
 
 A 2000 x 50000 CSR matrix with 0.02 % non-zeros (20,000 values, 0.3 MB with
 its indices) is what a bag-of-words or one-hot table looks like. Dense, it
-would be 800 MB of float64; skorchless keeps it sparse and densifies one batch
-(one predict chunk) at a time, so the memory of a fit is that of the network
-(the 50000 x 256 first layer, its gradient, Adam's two moments and the best
-weights' snapshots: about 50 MB each) plus one dense batch.
+would be 800 MB of float64; skorchless keeps it sparse and its first layer
+multiplies each batch's non-zeros, so the memory of a fit is that of the
+network: the 50000 x 256 first layer (49 MB), Adam's two moments, the weight
+average and the best epoch's copy, five copies of about 49 MB each (the
+gradient is computed a block of rows at a time, as the optimizer steps it).
 
 Each measurement runs in a fresh process: after the imports, the data (built
 from its non-zeros, so that making it costs no dense temporary) and a warm-up

@@ -2,7 +2,10 @@
 
 Torch only. The training loop updates the average after every step and swaps
 it into the module to evaluate, keep and return it; the optimizer goes on from
-the trained weights.
+the trained weights. The swap exchanges values in place, a slice at a time:
+the module's parameters keep their storage (which an optimizer's state and a
+recorded CUDA graph point to), and the average costs one copy of the weights,
+not two.
 """
 
 import torch
@@ -16,6 +19,8 @@ WARMUP = 10
 #: this many steps), so that each epoch's validation loss judges that epoch's
 #: weights and early stopping reacts as fast as without averaging.
 MIN_SPAN_STEPS = 10
+#: Values exchanged at a time by a swap (4 MB of float32).
+SWAP_CHUNK = 2**20
 
 
 class WeightAverage:
@@ -53,8 +58,8 @@ class WeightAverage:
         self.decay = decay
         self.params = [p for p in module.parameters() if p.requires_grad]
         with torch.no_grad():
-            self.average = [p.detach().clone() for p in self.params]
-            self.trained = [torch.empty_like(p) for p in self.params]
+            # the average, or the trained weights while the module holds the average
+            self.other = [p.detach().clone() for p in self.params]
         self.steps = 0
         self.holds_average = False
 
@@ -63,20 +68,29 @@ class WeightAverage:
         self.steps += 1
         decay = min(self.decay, (1 + self.steps) / (WARMUP + self.steps))
         with torch.no_grad():
-            torch._foreach_lerp_(self.average, [p.detach() for p in self.params],
+            torch._foreach_lerp_(self.other, [p.detach() for p in self.params],
                                  1.0 - decay)
 
     def use_average(self):
         """Put the averaged weights in the module, keeping the trained ones aside."""
         if not self.holds_average:
-            with torch.no_grad():
-                torch._foreach_copy_(self.trained, self.params)
-                torch._foreach_copy_(self.params, self.average)
+            self._swap()
             self.holds_average = True
 
     def use_trained(self):
         """Put the trained weights back, to go on training."""
         if self.holds_average:
-            with torch.no_grad():
-                torch._foreach_copy_(self.params, self.trained)
+            self._swap()
             self.holds_average = False
+
+    def _swap(self):
+        with torch.no_grad():
+            for param, other in zip(self.params, self.other, strict=True):
+                a, b = param.detach().view(-1), other.view(-1)
+                buffer = torch.empty(min(SWAP_CHUNK, a.numel()), dtype=a.dtype, device=a.device)
+                for start in range(0, a.numel(), SWAP_CHUNK):
+                    part = buffer[: min(SWAP_CHUNK, a.numel() - start)]
+                    stop = start + part.numel()
+                    part.copy_(a[start:stop])
+                    a[start:stop].copy_(b[start:stop])
+                    b[start:stop].copy_(part)

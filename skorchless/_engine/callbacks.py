@@ -146,12 +146,20 @@ class EarlyStopping(Callback):
         self.patience = patience
         self.tol = tol
 
-    def start(self, module=None, epoch=0):
-        """Reset the tracker; with ``module``, snapshot its starting weights to restore."""
+    def start(self, module=None, epoch=0, keep_start=True):
+        """Reset the tracker; with ``module``, snapshot its starting weights to restore.
+
+        ``start_state`` holds the starting weights and ``best_state`` those of
+        the best epoch (the same snapshot until the first improvement). With
+        ``keep_start=False`` the first improvement overwrites the starting
+        weights in place (``start_state`` becomes None): one copy of the
+        weights instead of two.
+        """
         self.best_loss = math.inf
         self.best_epoch = epoch
         self.bad_epochs = 0
         self.module = module
+        self.keep_start = keep_start
         self.start_state = self.best_state = None if module is None else snapshot(module)
 
     def update(self, state):
@@ -169,13 +177,13 @@ class EarlyStopping(Callback):
         return self.bad_epochs >= self.patience
 
     def _snapshot_best(self):
-        # The first improvement copies the weights; later ones overwrite that
-        # copy in place, so that no second copy of the weights is held at once.
-        if self.best_state is None or self.best_state is self.start_state:
+        if self.best_state is self.start_state and self.keep_start:
             self.best_state = snapshot(self.module)
             return
         for key, value in self.module.state_dict().items():
             self.best_state[key].copy_(value)
+        if not self.keep_start:
+            self.start_state = None
 
     def reset_patience(self):
         """Start counting epochs without improvement afresh."""

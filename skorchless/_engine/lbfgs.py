@@ -9,7 +9,7 @@ from .callbacks import EpochState
 from .loop import CPU_CHUNK_ROWS, TrainResult, keep_finite_outputs
 from .losses import weighted_mean
 from .network import snapshot
-from .sparse import SparseRows, block_rows, gather_rows
+from .sparse import SparseRows, apply_module, block_rows, gather_rows
 
 
 def train_lbfgs(
@@ -33,8 +33,8 @@ def train_lbfgs(
     iteration). If the loss stops being finite, the starting weights are
     restored (see ``loop.keep_finite_outputs``). Callbacks run after the fit,
     once per iteration, and cannot stop it. Sparse rows (``SparseRows``) are
-    densified a block at a time (``sparse.block_rows``), each chunk's gradient accumulated
-    before the next is densified: the full batch is never dense at once.
+    gathered a block at a time (``sparse.block_rows``), each chunk's gradient
+    accumulated before the next is gathered: the full batch is never dense at once.
 
     Parameters
     ----------
@@ -145,5 +145,6 @@ def _loss_parts(module, data, loss_fn):
     for start in range(0, n, chunk):
         rows = slice(start, start + chunk)
         weight = None if data.weight is None else data.weight[rows]
-        X = gather_rows(data.X, rows)
-        yield weighted_mean(loss_fn(module(X), data.y[rows]), weight) * (X.shape[0] / n)
+        X = gather_rows(data.X, rows, sparse=True)
+        yield (weighted_mean(loss_fn(apply_module(module, X), data.y[rows]), weight)
+               * (X.shape[0] / n))

@@ -11,11 +11,19 @@ import time
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .callbacks import EpochState
-from .sparse import SparseRows, block_rows, dense, gather_rows
+from .sparse import (
+    SparseBatch,
+    SparseRows,
+    apply_module,
+    block_rows,
+    dense,
+    gather_rows,
+    linear,
+    uses_sparse_layer,
+)
 from .step import make_step
 
 #: Rows per forward pass at inference. On a CPU, chunks small enough for the
@@ -33,7 +41,7 @@ class TensorData:
     Parameters
     ----------
     X : torch.Tensor or SparseRows of shape (n_samples, n_features)
-        Sparse rows are densified one batch (one chunk) at a time.
+        Sparse rows are gathered one batch (one chunk) at a time.
     y : torch.Tensor of shape (n_samples, ...)
     weight : torch.Tensor of shape (n_samples,) or None
         Sample weights normalised to mean 1, or None for equal weights.
@@ -166,7 +174,9 @@ def train(
     True
     """
     result = TrainResult()
-    early_stopping.start(module, epoch=first_epoch - 1)
+    # With a validation set the best weights were seen to give finite outputs:
+    # the starting weights need not be kept beside them (keep_finite_outputs).
+    early_stopping.start(module, epoch=first_epoch - 1, keep_start=valid_data is None)
     for callback in callbacks:
         callback.on_train_begin(max_epochs)
     step = make_step(module, loss_fn, optimizer,
@@ -238,14 +248,15 @@ def keep_finite_outputs(module, X, start_state, result, first_epoch):
     outputs on the training rows ``X`` overflow, the starting weights
     (``start_state``) are restored and ``result.best_epoch`` becomes the epoch
     before this call; ``result.finite_outputs`` tells whether even those give
-    finite outputs.
+    finite outputs (False when there are none to restore: the estimators
+    then raise, as for any divergence from the first epoch on).
 
     Parameters
     ----------
     module : torch.nn.Module
     X : torch.Tensor
-    start_state : dict
-        ``snapshot(module)`` taken before training.
+    start_state : dict or None
+        ``snapshot(module)`` taken before training, if still held.
     result : TrainResult
         Updated in place.
     first_epoch : int
@@ -264,24 +275,28 @@ def keep_finite_outputs(module, X, start_state, result, first_epoch):
     """
     if torch.isfinite(predict_raw(module, X)).all():
         return
-    module.load_state_dict(start_state)
     result.best_epoch = first_epoch - 1
+    if start_state is None:
+        result.finite_outputs = False
+        return
+    module.load_state_dict(start_state)
     result.finite_outputs = bool(torch.isfinite(predict_raw(module, X)).all())
 
 
 def _minibatch_epoch(step, data, batch_size, shuffle, generator, average):
     # Batches are gathered from the resident tensors (views when not
-    # shuffling, unless the step wants them in its own input tensors; sparse
-    # rows are densified into one batch tensor, reused). The
-    # epoch loss is summed on the device: the steps queue without waiting,
-    # and the one host synchronisation is at the end.
+    # shuffling, unless the step wants them in its own input tensors; very
+    # sparse rows come as SparseBatch, other sparse rows are densified into
+    # one batch tensor, reused). The epoch loss is summed on the device: the
+    # steps queue without waiting, and the one host synchronisation is at the end.
     n = len(data)
     order = None
     if shuffle:
         order = torch.randperm(n, generator=generator, device=data.X.device)
     total = torch.zeros((), device=data.X.device)
     inputs = step.inputs
-    if inputs is None and isinstance(data.X, SparseRows):  # one dense batch, reused
+    if (inputs is None and isinstance(data.X, SparseRows)
+            and not uses_sparse_layer(data.X)):  # one dense batch, reused
         inputs = (torch.empty((min(batch_size, n), data.X.n_columns), dtype=data.X.dtype,
                               device=data.X.device), None, None)
     for start in range(0, n, batch_size):
@@ -298,7 +313,7 @@ def _batch(data, start, stop, order, out=None):
     rows = slice(start, stop) if order is None else order[start:stop]
     if out is None or min(stop, len(data)) - start != out[0].shape[0]:
         out = (None, None, None)
-    return tuple(None if source is None else gather_rows(source, rows, target)
+    return tuple(None if source is None else gather_rows(source, rows, target, sparse=True)
                  for source, target in zip((data.X, data.y, data.weight), out, strict=True))
 
 
@@ -327,7 +342,7 @@ def predict_raw(module, X, chunk_rows=None):
     X : torch.Tensor or SparseRows of shape (n_samples, n_features)
         On the module's device, or on the CPU (each chunk is then moved to the
         module's device, so that large data need not fit there at once);
-        sparse rows are densified one chunk at a time. Of
+        sparse rows are gathered one chunk at a time. Of
         another floating dtype than the module's parameters (float64 for a
         float32 network), the forward pass runs in ``X``'s dtype, with the
         parameters converted for it.
@@ -363,9 +378,9 @@ def predict_raw(module, X, chunk_rows=None):
     was_training = module.training
     if was_training:
         module.eval()
-    forward = _forward_in(module, X.dtype)
+    forward = _forward_in(module, X.dtype, sparse=uses_sparse_layer(X))
     try:
-        chunks = [forward(gather_rows(X, slice(a, b)).to(device, non_blocking=True))
+        chunks = [forward(gather_rows(X, slice(a, b), sparse=True).to(device, non_blocking=True))
                   for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     finally:
         if was_training:
@@ -373,29 +388,35 @@ def predict_raw(module, X, chunk_rows=None):
     return (torch.cat(chunks) if len(chunks) != 1 else chunks[0])[:n_rows]
 
 
-def _forward_in(module, dtype):
-    # The module itself, or its forward pass in ``dtype``. For a Sequential of
-    # Linear layers and parameter-free layers (what build_mlp makes) the Linear
-    # weights are converted once for this call (predict_raw's chunks share
-    # them): nothing is cached across calls that could go stale, nothing is
-    # swapped that threads would see. Any other module is converted as a copy.
+def _forward_in(module, dtype, sparse=False):
+    # The module's forward pass (of dense rows or, if ``sparse``, a
+    # SparseBatch), in ``dtype``. For a Sequential of Linear layers and
+    # parameter-free layers (what build_mlp makes) the Linear weights are
+    # converted once for this call (predict_raw's chunks share them; a first
+    # layer given a SparseBatch converts the columns it uses instead): nothing
+    # is cached across calls that could go stale, nothing is swapped that
+    # threads would see. Any other module is converted as a copy.
     tensors = [*module.parameters(), *module.buffers()]
     if all(t.dtype == dtype or not t.is_floating_point() for t in tensors):
-        return module
+        return lambda x: apply_module(module, x)
     layers = list(module) if type(module) is nn.Sequential else []
     if not layers or not all(type(m) is nn.Linear or not [*m.parameters(), *m.buffers()]
                              for m in layers):
-        return copy.deepcopy(module).to(dtype)
+        converted = copy.deepcopy(module).to(dtype)
+        return lambda x: apply_module(converted, x)
 
     steps = [
         (layer.weight.to(dtype), None if layer.bias is None else layer.bias.to(dtype))
-        if type(layer) is nn.Linear else layer
-        for layer in layers
+        if type(layer) is nn.Linear and not (sparse and i == 0)
+        else (layer.weight, layer.bias) if type(layer) is nn.Linear else layer
+        for i, layer in enumerate(layers)
     ]
 
     def forward(x):
+        if isinstance(x, SparseBatch) and not isinstance(steps[0], tuple):
+            x = x.dense()
         for step in steps:
-            x = F.linear(x, *step) if isinstance(step, tuple) else step(x)
+            x = linear(x, *step) if isinstance(step, tuple) else step(x)
         return x
 
     return forward

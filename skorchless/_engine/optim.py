@@ -157,9 +157,10 @@ def direct_kernel_ok(device, optimizer_class):
     """Whether calling the fused kernel directly gives what ``optimizer.step()`` gives.
 
     Probed once per process, device and class: three steps of a tiny problem,
-    by ``optimizer.step()`` and by ``FusedAdamStep``, must leave bitwise equal
-    parameters and state. Any error (the private signature changed) or
-    difference means no.
+    by ``optimizer.step()``, by ``FusedAdamStep`` and by ``FusedAdamStep`` in
+    blocks of rows, must leave bitwise equal parameters and state (the state
+    of the direct calls is created by ``FusedAdamStep``). Any error (the
+    private signature changed) or difference means no.
 
     Examples
     --------
@@ -171,27 +172,37 @@ def direct_kernel_ok(device, optimizer_class):
     if not (hasattr(torch, "_fused_adam_") and hasattr(torch, "_fused_adamw_")):
         return False
     runs = []
-    for direct in (False, True):
-        param = torch.linspace(-1.0, 1.0, 5, device=device).requires_grad_()
+    for how in ("step", "direct", "blocks"):
+        param = torch.linspace(-1.0, 1.0, 12, device=device).reshape(3, 4).requires_grad_()
         optimizer = optimizer_class([param], lr=0.1, weight_decay=0.01, fused=True)
-        step = FusedAdamStep(optimizer) if direct else optimizer.step
+        direct = FusedAdamStep(optimizer)
         try:
             for i in range(3):
-                param.grad = torch.full_like(param, 0.5 - i)
-                step()
-        except (RuntimeError, TypeError, ValueError, AttributeError):
+                grad = torch.full_like(param, 0.5 - i)
+                if how == "blocks":  # two rows at a time, param.grad unset
+                    direct(grad_rows=(param, lambda a, b, out, g=grad: out.copy_(g[a:b])),
+                           block_values=8)
+                    continue
+                param.grad = grad
+                direct() if how == "direct" else optimizer.step()
+        except (RuntimeError, TypeError, ValueError, AttributeError, KeyError):
             return False
         state = optimizer.state[param]
         runs.append([param.detach(), state["exp_avg"], state["exp_avg_sq"], state["step"]])
-    return all(torch.equal(a, b) for a, b in zip(*runs, strict=True))
-
+    return all(torch.equal(a, b) and a.dtype == b.dtype
+               for other in runs[1:] for a, b in zip(runs[0], other, strict=True))
 
 class FusedAdamStep:
     """Call the fused Adam/AdamW kernel on an optimizer's parameters and state.
 
-    Until the optimizer has its state (the first step of a fit), a call is a
-    regular ``optimizer.step()``, which creates it; from then on calls pass
-    the same state tensors to the kernel.
+    The first call creates the optimizer's state as ``optimizer.step()``
+    would (zero moments, a float32 step count on the parameter's device);
+    every call passes the same state tensors to the kernel.
+
+    A parameter whose gradient is not held whole (``grad_rows``) is stepped a
+    block of rows at a time through one small buffer: the kernel is
+    elementwise, so the result is the same. The sparse first layer uses it,
+    so that a wide layer's gradient costs a few MB, not a copy of the weights.
 
     Parameters
     ----------
@@ -201,9 +212,12 @@ class FusedAdamStep:
         Pass the learning rates as device tensors (see ``sync_lr``).
     """
 
+    #: Values of a parameter stepped at once when its gradient comes in blocks.
+    BLOCK_VALUES = 2**20
+
     def __init__(self, optimizer, tensor_lr=False):
         self.optimizer = optimizer
-        self.groups = self._state_lists() if self._has_state() else None
+        self.groups = None
         self.lr_tensors = None
         if tensor_lr:
             device = optimizer.param_groups[0]["params"][0].device
@@ -218,34 +232,66 @@ class FusedAdamStep:
                 self.lr_tensors[i].fill_(group["lr"])
                 self.lr_values[i] = group["lr"]
 
-    def _has_state(self):
-        return all("exp_avg" in self.optimizer.state.get(p, {})
-                   for group in self.optimizer.param_groups for p in group["params"])
+    def __call__(self, grad_rows=None, block_values=None):
+        """Do one optimizer step.
 
-    def __call__(self):
-        """Do one optimizer step."""
+        Parameters
+        ----------
+        grad_rows : (param, fill) or None
+            A parameter whose ``.grad`` is not read: ``fill(start, stop, out)``
+            writes the rows ``start:stop`` of its gradient into ``out``.
+        block_values : int or None
+            Values per block of ``grad_rows`` (default ``BLOCK_VALUES``).
+        """
         if self.groups is None:
-            self.optimizer.step()
             self.groups = self._state_lists()
-            return
+        blocked, fill = grad_rows or (None, None)
         for i, (group, (kernel, params, exp_avgs, exp_avg_sqs, steps)) in enumerate(zip(
             self.optimizer.param_groups, self.groups, strict=True
         )):
             beta1, beta2 = group["betas"]
-            lr = group["lr"] if self.lr_tensors is None else self.lr_tensors[i]
+            options = dict(amsgrad=False, lr=group["lr"] if self.lr_tensors is None
+                           else self.lr_tensors[i], beta1=beta1, beta2=beta2,
+                           weight_decay=group["weight_decay"], eps=group["eps"],
+                           maximize=False, grad_scale=None, found_inf=None)
             torch._foreach_add_(steps, 1)
-            kernel(params, [p.grad for p in params], exp_avgs, exp_avg_sqs, [], steps,
-                   amsgrad=False, lr=lr, beta1=beta1, beta2=beta2,
-                   weight_decay=group["weight_decay"], eps=group["eps"], maximize=False,
-                   grad_scale=None, found_inf=None)
+            whole = [j for j, p in enumerate(params) if p is not blocked]
+            if whole:
+                kernel(*([t[j] for j in whole] for t in (params, [p.grad for p in params],
+                                                         exp_avgs, exp_avg_sqs)),
+                       [], [steps[j] for j in whole], **options)
+            if len(whole) < len(params):
+                j = next(j for j, p in enumerate(params) if p is blocked)
+                self._step_in_blocks(kernel, fill, block_values or self.BLOCK_VALUES,
+                                     params[j], exp_avgs[j], exp_avg_sqs[j], steps[j], options)
+
+    @staticmethod
+    def _step_in_blocks(kernel, fill, block_values, param, exp_avg, exp_avg_sq, step, options):
+        rows = max(1, block_values // max(param[0].numel(), 1))
+        buffer = torch.empty((min(rows, len(param)), *param.shape[1:]), dtype=param.dtype,
+                             device=param.device)
+        with torch.no_grad():
+            for start in range(0, len(param), rows):
+                stop = min(start + rows, len(param))
+                grad = fill(start, stop, buffer[: stop - start])
+                kernel([param[start:stop]], [grad], [exp_avg[start:stop]],
+                       [exp_avg_sq[start:stop]], [], [step], **options)
 
     def _state_lists(self):
-        # Per group: its kernel (decoupled weight decay or not) and its tensors.
+        # Per group: its kernel (decoupled weight decay or not) and its tensors,
+        # the state created as optimizer.step() creates it where there is none.
         lists = []
         for group in self.optimizer.param_groups:
             decoupled = (type(self.optimizer) is torch.optim.AdamW
                          or group.get("decoupled_weight_decay", False))
             params = list(group["params"])
+            for p in params:
+                state = self.optimizer.state[p]
+                if "exp_avg" not in state:
+                    state["step"] = torch.zeros((), dtype=torch.float32, device=p.device)
+                    state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                    state["exp_avg_sq"] = torch.zeros_like(
+                        p, memory_format=torch.preserve_format)
             states = [self.optimizer.state[p] for p in params]
             lists.append((torch._fused_adamw_ if decoupled else torch._fused_adam_,
                           params, [s["exp_avg"] for s in states],

@@ -16,6 +16,9 @@ Two implementations behind one call, ``step(X, y, weight) -> loss``:
   graph and replays it for every full batch: one launch instead of a few
   dozen, which is most of a small network's step time on a GPU.
 
+Each takes the batch's ``X`` dense or as a ``SparseBatch`` (very sparse rows:
+the first layer multiplies the non-zeros only, see ``sparse.linear``).
+
 Torch only.
 """
 
@@ -23,7 +26,8 @@ import torch
 from torch import nn
 
 from .losses import weighted_mean
-from .optim import is_plain_fused_adam, optimizer_step
+from .optim import FusedAdamStep, is_plain_fused_adam, optimizer_step
+from .sparse import apply_module, linear, linear_weight_grad, uses_sparse_layer
 
 #: Activations whose backward pass ``MLPStep`` computes from the activation's
 #: output: the gradient with respect to its input, given ``grad`` with respect
@@ -57,7 +61,8 @@ def make_step(module, loss_fn, optimizer, batch=None):
     batch : tuple or None
         ``(batch_size, X, y, weight)``: the batch size and the training
         tensors the batches come from. Given, on a CUDA device, a plain MLP
-        with fused Adam gets a ``GraphedStep``.
+        with fused Adam gets a ``GraphedStep`` (unless its batches come as
+        ``SparseBatch``, whose size varies).
 
     Returns
     -------
@@ -81,9 +86,10 @@ def make_step(module, loss_fn, optimizer, batch=None):
     """
     if not MLPStep.supports(module):
         return AutogradStep(module, loss_fn, optimizer)
-    if batch is not None and GraphedStep.supports(module, optimizer):
+    sparse = batch is not None and uses_sparse_layer(batch[1])
+    if batch is not None and not sparse and GraphedStep.supports(module, optimizer):
         return GraphedStep(MLPStep(module, loss_fn, optimizer, tensor_lr=True), *batch)
-    return MLPStep(module, loss_fn, optimizer)
+    return MLPStep(module, loss_fn, optimizer, sparse_inputs=sparse)
 
 
 class AutogradStep:
@@ -99,7 +105,7 @@ class AutogradStep:
     def __call__(self, X, y, weight):
         """Train on one batch; return its mean loss."""
         with torch.enable_grad():  # also when fit runs under torch.no_grad()
-            loss = weighted_mean(self.loss_fn(self.module(X), y), weight)
+            loss = weighted_mean(self.loss_fn(apply_module(self.module, X), y), weight)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
         self.optimizer.step()
@@ -120,11 +126,17 @@ class MLPStep:
     lives for one ``train`` call, during which nothing else touches the
     gradients. ``tensor_lr=True`` passes the learning rate to the fused Adam
     kernel as a device tensor (see ``optimizer_step``).
+
+    With ``sparse_inputs=True`` (the batches come as ``SparseBatch``) and the
+    direct fused Adam kernel, the first layer's weight gradient has no buffer:
+    the kernel gets it a block of rows at a time (``FusedAdamStep``), computed
+    from the batch's non-zeros, so that a wide first layer costs no copy of
+    its weights for its gradient.
     """
 
     inputs = None
 
-    def __init__(self, module, loss_fn, optimizer, tensor_lr=False):
+    def __init__(self, module, loss_fn, optimizer, tensor_lr=False, sparse_inputs=False):
         self.loss_fn = loss_fn
         self.loss_with_grad = getattr(loss_fn, "with_grad", None)
         self.optimizer_step = optimizer_step(optimizer, tensor_lr=tensor_lr)
@@ -133,7 +145,10 @@ class MLPStep:
         self.biases = [lin.bias for lin in layers[0::2]]
         self.activations = [type(a) for a in layers[1::2]]
         self.params = [p for pair in zip(self.weights, self.biases, strict=True) for p in pair]
-        self.grads = [torch.zeros_like(p) for p in self.params]
+        self.first_grad_in_blocks = sparse_inputs and isinstance(self.optimizer_step,
+                                                                FusedAdamStep)
+        self.grads = [None if i == 0 and self.first_grad_in_blocks else torch.zeros_like(p)
+                      for i, p in enumerate(self.params)]
         self._attach_grads()
 
     def _attach_grads(self):
@@ -159,20 +174,27 @@ class MLPStep:
         """Train on one batch; return its mean loss."""
         with torch.no_grad():
             hidden = [X]
+            output = linear(X, self.weights[0], self.biases[0])  # X may be a SparseBatch
             for weight_, bias, activation in zip(
-                self.weights, self.biases, self.activations, strict=False
+                self.weights[1:], self.biases[1:], self.activations, strict=True
             ):
-                hidden.append(_IN_PLACE[activation](torch.addmm(bias, hidden[-1], weight_.t())))
-            output = torch.addmm(self.biases[-1], hidden[-1], self.weights[-1].t())
+                hidden.append(_IN_PLACE[activation](output))
+                output = torch.addmm(bias, hidden[-1], weight_.t())
             loss, grad = self._output_gradient(output, y, weight)
             for i in range(len(self.weights) - 1, -1, -1):
-                torch.mm(grad.t(), hidden[i], out=self.grads[2 * i])
+                if self.grads[2 * i] is not None:
+                    linear_weight_grad(hidden[i], grad, out=self.grads[2 * i])
                 torch.sum(grad, 0, out=self.grads[2 * i + 1])
                 if i > 0:
                     grad = _BACKWARD_FROM_OUTPUT[self.activations[i - 1]](
                         grad.mm(self.weights[i]), hidden[i])
         self._attach_grads()
-        self.optimizer_step()
+        if not self.first_grad_in_blocks:
+            self.optimizer_step()
+            return loss
+        # rows a:b of the first weight's gradient are grad[:, a:b].T @ X
+        self.optimizer_step(grad_rows=(self.weights[0], lambda a, b, out: linear_weight_grad(
+            X, grad[:, a:b], out=out)))
         return loss
 
     def _output_gradient(self, output, y, weight):
