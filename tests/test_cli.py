@@ -71,7 +71,8 @@ def test_train_regression_writes_the_report(regression_run, regression_csv):
     assert facts["task"] == "regression" and facts["target"] == "price"
     assert facts["features"] == {"numeric": ["size", "rooms"],
                                  "categorical": ["city", "garden"], "dates": [],
-                                 "encoded_width": 2 + 4 + 2}  # city: 3 + missing
+                                 "encoded_width": 2 + 1 + 4 + 2}
+    # size, rooms; size was missing (the indicator); city: 3 + missing; garden
     assert facts["rows"]["train"] == 320 and facts["rows"]["test"] == 80
     assert facts["test_scores"]["r2"] > 0.8  # the mean would score 0
     training = facts["training"]
@@ -397,6 +398,6 @@ def test_ctrl_c_writes_the_best_model_and_the_report(tmp_path):
         train_report(frame, "target", tmp_path, plots=False,
                      estimator_params={"max_iter": 50, "callbacks": [CtrlC()]})
     assert {"model.joblib", "metrics.json", "summary.txt"} <= set(os.listdir(tmp_path))
-    assert joblib.load(tmp_path / "model.joblib")[-1].stop_reason_ == "interrupted"
+    assert joblib.load(tmp_path / "model.joblib").stop_reason_ == "interrupted"
     assert json.loads((tmp_path / "metrics.json").read_text())["training"][
         "stop_reason"] == "interrupted"

@@ -7,12 +7,12 @@
     skorchless demo [--output DIR]
 
 ``train`` reads the CSV with pandas, splits off a test set (stratified for
-classification), fits a pipeline of a ``ColumnTransformer`` (median-imputed
-numeric columns, one-hot encoded other columns) and a ``TorchMLPRegressor`` or
-``TorchMLPClassifier`` with early stopping, and writes a report folder:
-``metrics.json``, ``summary.txt``, ``learning_curve.png``,
+classification), fits a ``TorchMLPRegressor`` or ``TorchMLPClassifier`` with
+early stopping on the table as it is (the estimator fills missing numbers,
+one-hot encodes text columns and turns dates into numbers), and writes a
+report folder: ``metrics.json``, ``summary.txt``, ``learning_curve.png``,
 ``predicted_vs_true.png`` or ``confusion_matrix.png``, and ``model.joblib``
-(the fitted pipeline, for ``joblib.load`` or ``skorchless predict``).
+(the fitted estimator, for ``joblib.load`` or ``skorchless predict``).
 
 A problem with the data is reported in one line on standard error, with exit
 status 2. The work is done in ``tables`` (reading and checking the table) and

@@ -1,7 +1,7 @@
 """The report of a training run on a table: scores, summary, plots and the model.
 
 ``train_report`` is what ``skorchless train`` does once the CSV file is read:
-split off a test set, fit the pipeline, score it, and write ``metrics.json``,
+split off a test set, fit the estimator, score it, and write ``metrics.json``,
 ``summary.txt``, the PNG files and ``model.joblib`` into a folder.
 """
 
@@ -24,7 +24,7 @@ from sklearn.model_selection import train_test_split
 from .._display import LossCurveDisplay
 from .._progress import progress_bar_visible
 from .._version import __version__
-from .tables import DataError, make_model_pipeline, parse_dates, split_columns, target_column
+from .tables import DataError, make_model, parse_dates, split_columns, target_column
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -127,7 +127,7 @@ def train_report(frame, target, output, *, task="auto", drop=(), test_size=0.2,
     params = {**ESTIMATOR_DEFAULTS, "random_state": random_state,
               "verbose": 2 if progress and progress_bar_visible() else 0,
               **(estimator_params or {})}
-    model = make_model_pipeline(task, numeric, categorical, params)
+    model = make_model(task, params)
     start = time.perf_counter()
     try:
         with warnings.catch_warnings():
@@ -138,7 +138,7 @@ def train_report(frame, target, output, *, task="auto", drop=(), test_size=0.2,
         raise DataError(f"training failed: {exc}") from exc
     except KeyboardInterrupt:
         # the estimator stopped and kept its best epoch (stop_reason_): report it
-        if getattr(model[-1], "stop_reason_", None) != "interrupted":
+        if getattr(model, "stop_reason_", None) != "interrupted":
             raise
         interrupted = True
     else:
@@ -147,7 +147,7 @@ def train_report(frame, target, output, *, task="auto", drop=(), test_size=0.2,
 
     y_pred = model.predict(X_test)
     scores = _scores(task, model, X_test, y_test, y_pred)
-    estimator = model[-1]
+    estimator = model
     facts = {
         "task": task, "target": target, "data": data_name,
         "rows": {"used": len(y), "dropped_missing_target": n_missing,
@@ -266,12 +266,12 @@ def _save_plots(output, task, model, y_test, y_pred, target):
         figure.savefig(output / name, dpi=100)
         written.append(name)
 
-    history = model[-1].history_
+    history = model.history_
     positive = all(row[key] is None or row[key] > 0
                    for row in history for key in ("train_loss", "valid_loss"))
     save("learning_curve.png", lambda ax: LossCurveDisplay.from_estimator(
         model, ax=ax, log_scale=positive,
-        name=f"{type(model[-1]).__name__}: learning curve ({target})"))
+        name=f"{type(model).__name__}: learning curve ({target})"))
     if task == "regression":
         def draw_errors(ax):
             PredictionErrorDisplay.from_predictions(

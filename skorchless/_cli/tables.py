@@ -1,17 +1,16 @@
 """Tables as users have them: CSV files, column kinds, the target and the task.
 
 What ``skorchless train`` and ``skorchless predict`` need to turn a CSV file
-into the input of a scikit-learn pipeline, and that pipeline: median-imputed
-numeric columns before a ``TorchMLPRegressor`` or ``TorchMLPClassifier``,
-which encodes the other columns itself (text columns of ISO 8601 dates as
-dates, the others as categories). Every problem with the data
-raises a ``DataError`` whose message fits on one line.
+into the input of a ``TorchMLPRegressor`` or ``TorchMLPClassifier``, and that
+estimator, which encodes the table itself (missing numbers filled, with an
+indicator; text columns of ISO 8601 dates as dates, the others as
+categories). Every problem with the data raises a ``DataError`` whose
+message fits on one line.
 """
 
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 
 from .._classifier import TorchMLPClassifier
@@ -282,24 +281,17 @@ def detect_task(y):
     return "classification" if integral and y.nunique() <= MAX_CLASSES_AUTO else "regression"
 
 
-def make_model_pipeline(task, numeric, categorical, params):
-    """Return the unfitted pipeline: missing numbers filled, then the estimator of ``task``.
+def make_model(task, params):
+    """Return the unfitted estimator of ``task`` with ``params``.
 
-    Numeric columns get their missing values filled with the median; the
-    other columns pass through as they are, and the estimator encodes them
-    as it encodes any DataFrame (``InputEncoder``: one-hot, a missing value a
-    category of its own).
+    It takes the table as it is: the estimator's input encoder fills missing
+    numbers (with an indicator column), one-hot encodes the other columns (a
+    missing value a category of its own) and turns dates into numbers.
     """
-    columns = ColumnTransformer(
-        [("numeric", SimpleImputer(strategy="median"), numeric)],
-        remainder="passthrough", verbose_feature_names_out=False,
-    ).set_output(transform="pandas")
     if task == "classification":
         params = {name: value for name, value in params.items() if name != "loss"}
-        estimator = TorchMLPClassifier(**params)
-    else:
-        estimator = TorchMLPRegressor(**params)
-    return Pipeline([("columns", columns), ("model", estimator)])
+        return TorchMLPClassifier(**params)
+    return TorchMLPRegressor(**params)
 
 
 def feature_frame(model, frame):
@@ -314,7 +306,7 @@ def feature_frame(model, frame):
         )
     X = frame[list(names)]
     columns = model[0] if isinstance(model, Pipeline) else None
-    if isinstance(columns, ColumnTransformer):
+    if isinstance(columns, ColumnTransformer):  # a model saved by version 0.1
         kinds = {name: cols for name, _, cols in columns.transformers}
         X = check_numeric(X, kinds.get("numeric", []))
     return X
