@@ -46,7 +46,7 @@ skorchless("train", "houses.csv", "--target", "price", "--output", "report")
 
 # %%
 # The report folder holds the summary as text and as JSON, two plots, and the
-# fitted pipeline:
+# fitted estimator:
 print(sorted(path.name for path in (folder / "report").iterdir()))
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
