@@ -12,6 +12,7 @@ column where the training rows had missing values. Scaling and one-hot
 encoding come after it (``_preprocessing``, ``_inputs.make_frame_encoder``).
 """
 
+import numbers as numbers_
 import warnings
 
 import narwhals as nw
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types
 
+from ._messages import plain
 from ._preprocessing import weighted_quantile
 
 #: Kinds of ``object`` columns (``pandas.api.types.infer_dtype``) that hold numbers.
@@ -239,6 +241,15 @@ def _as_dates(column):
     if types.is_datetime64_any_dtype(column.dtype):
         return column
     present = column[column.notna()]
+    numbers = present[[isinstance(v, numbers_.Number) and not isinstance(v, bool | np.bool_)
+                       for v in present.astype(object)]]
+    if len(numbers):  # pandas would read them as nanoseconds since 1970
+        raise ValueError(
+            f"Column {column.name!r} holds dates, but {plain(numbers.iloc[0])!r} in row "
+            f"{_position(column, numbers.index[0])} is a number. Pass dates (datetime64, "
+            "or text such as '2024-05-01'); numbers that count time convert with "
+            "pd.to_datetime(column, unit=...)."
+        )
     parsed = _parse_dates(present.astype(object))
     bad = present[parsed.isna()]
     if len(bad):

@@ -288,6 +288,17 @@ def test_dates_as_text_at_predict_time_are_parsed_or_named():
         reg.predict(as_text)
 
 
+@pytest.mark.parametrize("numbers", ["int64", "float64", "object"])
+def test_numbers_in_a_date_column_at_predict_time_are_named(numbers):
+    # pandas would read them as nanoseconds since 1970: a silent wrong answer
+    X, y = _shop(n=100)
+    reg = _fit(TorchMLPRegressor, X, y)
+    counted = X.assign(when=np.arange(len(X)).astype(numbers))
+    with pytest.raises(ValueError, match=r"Column 'when' holds dates, but 0(\\.0)? in row 0 is a "
+                                         r"number.*pd.to_datetime\(column, unit=...\)"):
+        reg.predict(counted)
+
+
 def test_date_objects_with_different_offsets_are_dates():
     import datetime
 
