@@ -294,7 +294,7 @@ def test_numbers_in_a_date_column_at_predict_time_are_named(numbers):
     X, y = _shop(n=100)
     reg = _fit(TorchMLPRegressor, X, y)
     counted = X.assign(when=np.arange(len(X)).astype(numbers))
-    with pytest.raises(ValueError, match=r"Column 'when' holds dates, but 0(\\.0)? in row 0 is a "
+    with pytest.raises(ValueError, match=r"Column 'when' holds dates, but 0(\.0)? in row 0 is a "
                                          r"number.*pd.to_datetime\(column, unit=...\)"):
         reg.predict(counted)
 
