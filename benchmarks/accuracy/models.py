@@ -14,7 +14,11 @@ pipeline of ``preprocessor``, fitted on the training rows:
 
 ``skorchless (raw)`` gets the DataFrame itself (strings, NaN, ``datetime64``)
 and encodes it inside the estimator; where the estimator refuses the input, the
-error is the result.
+error is the result. ``HistGradientBoosting (raw)`` gets it as its documentation
+has a user pass it (``raw_for_hgb``): NaN kept (it learns where missing values
+go), text columns as pandas ``category`` (``categorical_features="from_dtype"``)
+or, beyond its 255 levels, as category codes, and each date column as days since
+1970, since it refuses ``datetime64``.
 """
 
 import warnings
@@ -46,6 +50,7 @@ except ImportError:  # optional, and only for the cached runs
 
 SKORCHLESS = "skorchless"
 SKORCHLESS_RAW = "skorchless (raw)"
+HGB_RAW = "HistGradientBoosting (raw)"
 SK_MLP = "sklearn MLP"
 SK_MLP_ES = "sklearn MLP (early_stopping)"
 HGB = "HistGradientBoosting"
@@ -55,7 +60,9 @@ REALMLP = "RealMLP-TD"
 TABM = "TabM-D"
 
 SKORCHLESS_MODELS = [SKORCHLESS, SKORCHLESS_RAW]
-CHEAP_MODELS = [SKORCHLESS, SKORCHLESS_RAW, SK_MLP, SK_MLP_ES, HGB, LGBM, CATBOOST]
+CHEAP_MODELS = [SKORCHLESS, SKORCHLESS_RAW, SK_MLP, SK_MLP_ES, HGB, HGB_RAW, LGBM, CATBOOST]
+#: Models that get the DataFrame as it is rather than the standard pipeline.
+RAW_MODELS = [SKORCHLESS_RAW, HGB_RAW]
 #: Minutes per dataset on 2 cores: fitted on a subset, their results cached.
 EXPENSIVE_MODELS = [REALMLP, TABM]
 MODELS = CHEAP_MODELS + EXPENSIVE_MODELS
@@ -86,6 +93,27 @@ def _date_numbers(X):
         columns[f"{c}_month"] = dates.dt.month.astype(float)
         columns[f"{c}_weekday"] = dates.dt.dayofweek.astype(float)
     return pd.DataFrame(columns, index=frame.index)
+
+
+class RawForHGB(FunctionTransformer):
+    """The DataFrame as HistGradientBoosting takes it (see the module docstring)."""
+
+    def __init__(self):
+        super().__init__(raw_for_hgb)
+
+
+def raw_for_hgb(X):
+    frame = pd.DataFrame(X).copy()
+    for c in frame.columns:
+        column = frame[c]
+        if pd.api.types.is_datetime64_any_dtype(column):
+            frame[c] = (column - pd.Timestamp("1970-01-01", tz=column.dt.tz)) / pd.Timedelta(days=1)
+        elif not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            as_text = column.map(lambda v: v if pd.isna(v) else str(v)).astype("category")
+            if len(as_text.cat.categories) > 255:
+                as_text = as_text.cat.codes.astype(float).where(as_text.notna())
+            frame[c] = as_text
+    return frame
 
 
 def _numeric():
@@ -128,9 +156,11 @@ def make_model(name, dataset, seed, skorchless_params=None, n_threads=None):
     elif name in (SK_MLP, SK_MLP_ES):
         mlp = MLPRegressor if regression else MLPClassifier
         model = mlp(random_state=seed, early_stopping=name == SK_MLP_ES)
-    elif name == HGB:
+    elif name in (HGB, HGB_RAW):
         hgb = HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier
-        model = hgb(random_state=seed)
+        model = hgb(random_state=seed, categorical_features="from_dtype")
+        if name == HGB_RAW:
+            return make_pipeline(RawForHGB(), model)
     elif name == LGBM:
         lgbm = lightgbm.LGBMRegressor if regression else lightgbm.LGBMClassifier
         model = lgbm(random_state=seed, verbose=-1, n_jobs=n_threads or 0)
