@@ -184,8 +184,11 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
         if self.do_early_stopping_ and valid is None:
             train_rows, valid = self._split(train_rows, split_seed)
         train_data = self._prepare_module(train_rows, first_pass, init_seed)
+        saved = self.__dict__.pop("_generator_state", None)  # from a pickle
         if first_pass or not incremental or not hasattr(self, "_generator"):
             self._generator = torch.Generator(self.device_).manual_seed(int(shuffle_seed))
+            if incremental and not first_pass and saved is not None:
+                self._generator.set_state(saved)
         use_generator(self.module_, self._generator)
 
         if self._target.is_classifier:
@@ -330,6 +333,7 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
 
     def _train_stochastic(self, train_data, valid, incremental):
         batch_size = _params.batch_size(self, len(train_data))
+        saved = self.__dict__.pop("_optimizer_state", None)  # from a pickle
         if not incremental or getattr(self, "_optimizer", None) is None:
             self._optimizer = make_optimizer(
                 self.module_, self.solver, learning_rate_init=self.learning_rate_init,
@@ -338,6 +342,8 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
                 beta_2=self.beta_2, epsilon=self.epsilon,
             )
             self._schedule = None
+            if incremental and saved is not None:
+                _resume(self._optimizer, saved)
         kind = _params.schedule_kind(self, incremental)
         if getattr(self, "_schedule", None) is None or self._schedule.kind != kind:
             # Kept across partial_fit calls, as scikit-learn keeps its optimizer.
@@ -476,6 +482,14 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
         tags.target_tags.multi_output = True  # 2-D y: several outputs, or multilabel
         tags.input_tags.allow_nan = True  # a missing value (see _columns.ColumnEncoder)
         return tags
+
+
+def _resume(optimizer, saved):
+    # Load the pickled state of an optimizer of the same kind (a partial_fit
+    # after unpickling goes on from it, as without the round trip).
+    kind, state = saved
+    if kind == type(optimizer).__name__:
+        optimizer.load_state_dict(state)
 
 
 def _warn_once(score):

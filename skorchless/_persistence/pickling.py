@@ -15,7 +15,8 @@ from .._tensors import resolve_device
 from .._version import __version__
 from .upgrade import upgrade_fitted
 
-#: Runtime state that is rebuilt by the next fit and cannot (or should not) travel.
+#: Runtime state that is rebuilt by the next fit and cannot (or should not) travel
+#: as it is; the optimizer's and the shuffling generator's state travel as tensors.
 TRANSIENT = ("_optimizer", "_schedule", "_generator")
 
 
@@ -54,8 +55,10 @@ class PickleMixin:
     The pickled module is a CPU copy, so that a model fitted on a GPU loads on
     a machine without one; on loading it moves to the device its ``device``
     parameter resolves to there (the CPU when that device is absent). The
-    optimizer state is not pickled: ``partial_fit`` after loading starts a
-    fresh optimizer, as ``fit`` with ``warm_start=True`` does.
+    optimizer's state (Adam's moments, SGD's velocities) and the state of the
+    generator that shuffles the rows travel too, as scikit-learn's MLP pickles
+    its optimizer: ``partial_fit`` after loading goes on exactly as without the
+    round trip (which is what a dask ``Incremental`` does between blocks).
 
     Unpickling runs code named in the file: load pickles only from sources you
     trust, or use ``skorchless.save`` and ``skorchless.load``, which run none.
@@ -64,8 +67,14 @@ class PickleMixin:
     def __getstate__(self):
         # A copy: BaseEstimator.__getstate__ returns the live __dict__ itself.
         state = dict(super().__getstate__())
+        optimizer, generator = state.get("_optimizer"), state.get("_generator")
         for name in TRANSIENT:
             state.pop(name, None)
+        if optimizer is not None:
+            state["_optimizer_state"] = (type(optimizer).__name__,
+                                         _to_cpu(optimizer.state_dict()))
+        if generator is not None:
+            state["_generator_state"] = generator.get_state()
         module = state.get("module_")
         if module is not None and _device_of(module).type != "cpu":
             state["module_"] = copy.deepcopy(module).to("cpu")
@@ -91,6 +100,17 @@ class PickleMixin:
         if "module_" in self.__dict__:
             self.device_ = loading_device(self.device)
             self.module_.to(self.device_)
+
+
+def _to_cpu(value):
+    # The optimizer's state_dict with its tensors on the CPU (copies).
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {key: _to_cpu(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_to_cpu(item) for item in value)
+    return value
 
 
 def _device_of(module):

@@ -85,8 +85,9 @@ except ValueError as error:
 # %%
 # Training on after loading
 # -------------------------
-# The optimizer's state is not saved: a loaded model predicts as it did, and
-# ``partial_fit`` (or ``fit`` with ``warm_start=True``) trains on from the
-# saved weights with a fresh optimizer.
+# ``skorchless.save`` stores the model, not the optimizer's state: a loaded
+# model predicts as it did, and ``partial_fit`` (or ``fit`` with
+# ``warm_start=True``) trains on from the saved weights with a fresh optimizer.
+# (A pickle carries the optimizer too, as scikit-learn's do.)
 loaded.partial_fit(X_train, y_train)
 print(f"{len(loaded.history_)} epochs in the history after one more")
