@@ -386,7 +386,7 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
     def _calibrate(self, valid_data):
         # A classifier's temperature, fitted on the validation rows after
         # training and folded into the last layer (see ``calibration``).
-        loss = self._target.calibration_loss()
+        loss = self._target.calibration_loss(len(valid_data))
         if loss is None:
             return
         logits = predict_raw(self.module_, valid_data.X)

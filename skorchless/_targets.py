@@ -125,7 +125,7 @@ class RegressionTarget:
         """Return the encoded targets as the network is trained on them."""
         return (y.reshape(len(y), -1) - self.center) / self.scale
 
-    def calibration_loss(self):
+    def calibration_loss(self, n_rows):
         """Regression outputs are not calibrated: None."""
         return None
 
@@ -297,11 +297,18 @@ class ClassificationTarget:
         """Return the engine's cross-entropy ``Loss`` for the kind of labels."""
         return self._log_loss(self.label_smoothing)
 
-    def calibration_loss(self):
-        """Return the unsmoothed log-loss that the temperature is fitted to, or None."""
+    def calibration_loss(self, n_rows):
+        """Return the log-loss that the temperature is fitted to on ``n_rows`` rows, or None.
+
+        Its labels are smoothed by ``1 / (n_rows + 1)``: on rows that the
+        network all classifies right, the unsmoothed log-loss falls without end
+        as the temperature does, and the fitted probabilities would claim a
+        certainty that so few rows cannot show. On a large validation set the
+        smoothing is negligible.
+        """
         if getattr(self, "calibration", None) is None:  # None, or a model of 0.1
             return None
-        return self._log_loss(0.0)
+        return self._log_loss(1.0 / (n_rows + 1))
 
     def _log_loss(self, label_smoothing):
         if self.single_class:

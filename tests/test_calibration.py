@@ -69,3 +69,17 @@ def test_without_a_validation_set_nothing_is_calibrated(digits):
     clf = TorchMLPClassifier(hidden_layer_sizes=(16,), max_iter=3, early_stopping=False,
                              random_state=0).fit(X_train, y_train)
     assert clf.temperature_ == 1.0
+
+
+def test_a_validation_set_classified_all_right_does_not_make_it_certain():
+    # 300 rows of two blobs: the 30 validation rows are all right, and the
+    # unsmoothed log-loss would fall without end as the temperature does (it
+    # stopped at the search's bound, 0.01: probabilities of 0.9998 on rows of
+    # which 0.7 % are wrong).
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 150)
+    X = rng.normal(size=(300, 2)) + 4.0 * y[:, None]
+    clf = TorchMLPClassifier(hidden_layer_sizes=(16,), random_state=0).fit(X, y)
+    assert clf.temperature_ > 0.1
+    assert 0.9 < clf.predict_proba(X).max(axis=1).mean() < 0.99
+    assert clf.score(X, y) >= 0.99
