@@ -108,11 +108,13 @@ def test_sparse_rows_train_like_the_same_dense_rows(fast):
     np.testing.assert_allclose(sparse.predict(X), dense.predict(X.toarray()), atol=1e-6)
 
 
-@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
-def test_very_sparse_rows_reach_the_first_layer_sparse(solver, fast, monkeypatch):
+@pytest.mark.parametrize("cls", ESTIMATORS)
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_very_sparse_rows_reach_the_first_layer_sparse(cls, solver, fast, monkeypatch):
     # 0.5 % non-zeros: the first layer multiplies them without densifying
     # any batch, and the fit is the dense rows' fit up to float rounding.
     X, y = _sparse(d=2000, density=0.005)
+    y = _target(cls, y > np.median(y)) if cls is TorchMLPClassifier else y
     densified = []
     rows = SparseRows.rows
     monkeypatch.setattr(SparseRows, "rows",
@@ -121,11 +123,16 @@ def test_very_sparse_rows_reach_the_first_layer_sparse(solver, fast, monkeypatch
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # nothing from torch's sparse tensors
         warnings.simplefilter("ignore", ConvergenceWarning)
-        sparse = TorchMLPRegressor(**params).fit(X, y)
-        predicted = sparse.predict(X)
+        sparse = cls(**params).fit(X, y)
+        predicted = (sparse.predict_proba(X) if cls is TorchMLPClassifier
+                     else sparse.predict(X))
+        if solver != "lbfgs":
+            sparse.partial_fit(X, y)
     assert not densified
-    dense = TorchMLPRegressor(**params).fit(X.toarray(), y)
-    np.testing.assert_allclose(predicted, dense.predict(X.toarray()), rtol=1e-4, atol=1e-4)
+    dense = cls(**params).fit(X.toarray(), y)
+    expected = (dense.predict_proba(X.toarray()) if cls is TorchMLPClassifier
+                else dense.predict(X.toarray()))
+    np.testing.assert_allclose(predicted, expected, rtol=1e-4, atol=1e-4)
 
 
 def test_sparse_scaling_keeps_zeros(fast):
