@@ -101,9 +101,6 @@ DIFFERENCES["defaults"] = {
     "test_nonfinite_params":
         "robust input scaling turns inputs near the float64 maximum into moderate "
         "numbers, so training succeeds instead of raising",
-    "test_mlp_loading_from_joblib_partial_fit":
-        "with the default input scaling and weight averaging of the first fit, 200 "
-        "partial_fit steps after loading end 1.0e-4 from the target (rtol 1e-4 asked)",
 }
 
 
