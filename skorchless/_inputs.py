@@ -21,7 +21,8 @@ import scipy.sparse
 from sklearn import config_context
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import OneHotEncoder
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.utils.validation import (
     check_array,
     check_consistent_length,
@@ -37,7 +38,13 @@ from ._columns import (
     prepare_frame,
 )
 from ._compat import check_y
-from ._preprocessing import fit_transform_weighted, make_input_scaler
+from ._preprocessing import (
+    PiecewiseLinearEncoder,
+    WeightedRobustScaler,
+    fit_transform_weighted,
+    make_input_scaler,
+    smooth_clip,
+)
 from ._sparse import make_sparse_scaler
 
 #: Most one-hot columns of a categorical feature: the 63 most frequent
@@ -194,6 +201,39 @@ class InputEncoder:
         with _default_output():
             return self.transformer_.transform(X)
 
+    def numeric_plan(self):
+        """Return the fitted encoding of numeric arrays as a ``NumericPlan``, or None.
+
+        None when the encoding reads more than numbers (DataFrame columns of
+        other kinds, sparse input), for models of older versions, and for a
+        transformer that ``make_input_scaler`` does not make.
+        """
+        columns = getattr(self, "columns_", None)
+        if (getattr(self, "kinds_", None) is not None or self.categorical_
+                or getattr(self, "sparse_input_", True) or columns is None
+                or columns.fill_ is None):
+            return None
+        transformer = self.transformer_
+        steps = ([] if transformer is None else [step for _, step in transformer.steps]
+                 if isinstance(transformer, Pipeline) else [transformer])
+        plan = {}
+        # The steps make_input_scaler makes, in its order: a scaler, the clip, the bins.
+        for step in steps:
+            if type(step) is StandardScaler and not plan:
+                plan["center"] = step.mean_ if step.with_mean else None
+                plan["scale"] = step.scale_ if step.with_std else None
+            elif type(step) is WeightedRobustScaler and not plan:
+                plan["center"] = step.center_ if step.with_centering else None
+                plan["scale"] = step.scale_ if step.with_scaling else None
+            elif (type(step) is FunctionTransformer and step.func is smooth_clip
+                  and set(step.kw_args or {}) <= {"bound"} and set(plan) <= {"center", "scale"}):
+                plan["clip"] = float((step.kw_args or {}).get("bound", 3.0))
+            elif type(step) is PiecewiseLinearEncoder and "edges" not in plan:
+                plan["edges"] = step.edges_
+            else:
+                return None
+        return NumericPlan(columns.fill_, columns.indicated_, **plan)
+
     def _make_transformer(self, X):
         if scipy.sparse.issparse(X):
             return make_sparse_scaler(self.input_scaling, self.n_bins)
@@ -202,6 +242,86 @@ class InputEncoder:
         if self.categorical_:
             return make_frame_encoder(X.columns, self.categorical_, self.input_scaling, bins)
         return make_input_scaler(self.input_scaling, bins)
+
+
+class NumericPlan:
+    """What ``InputEncoder.transform`` does to an array of numbers, as plain arrays.
+
+    In order: missing values (NaN) become ``fill`` and the indicator columns
+    of ``indicated`` are appended (``_columns.ColumnEncoder``); then
+    ``(X - center) / scale``; then ``smooth_clip(X, clip)``; then the bin
+    columns of ``edges`` are appended (``PiecewiseLinearEncoder``). A step
+    whose value is None is left out. ``transform`` computes what the
+    encoder's transformers compute, with the same numpy operations on the
+    same numbers, but without their validation, which a fitted model's
+    predict has done once already: for a float64 array it gives the same
+    bits.
+
+    Parameters
+    ----------
+    fill : ndarray of shape (n_features,)
+    indicated : list of int
+    center, scale : ndarray of shape (n_features + len(indicated),) or None
+    clip : float or None
+        The bound of ``smooth_clip``.
+    edges : list of ndarray or None
+        The bin edges of each column (empty: no bins).
+
+    Attributes
+    ----------
+    n_columns : int
+        Columns before the bins: ``n_features + len(indicated)``.
+    bin_column, left, width : ndarray
+        For each bin column: the column it encodes, its left edge and width.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorchless._inputs import NumericPlan
+    >>> plan = NumericPlan(np.array([0.5]), [0], center=None, scale=np.array([2.0, 1.0]))
+    >>> plan.transform(np.array([[4.0], [np.nan]]))
+    array([[2.  , 0.  ],
+           [0.25, 1.  ]])
+    """
+
+    def __init__(self, fill, indicated, center=None, scale=None, clip=None, edges=None):
+        self.fill = fill
+        self.indicated = list(indicated)
+        self.center, self.scale, self.clip = center, scale, clip
+        self.edges = edges
+        self.n_columns = len(fill) + len(self.indicated)
+        binned = [(j, e) for j, e in enumerate(edges or ()) if len(e)]
+        self.bin_column = np.array([j for j, e in binned for _ in e[1:]], dtype=np.intp)
+        self.left = np.concatenate([e[:-1] for _, e in binned] or [np.empty(0)])
+        self.width = np.concatenate([np.diff(e) for _, e in binned] or [np.empty(0)])
+
+    def fill_rows(self, X):
+        """Return the float64 rows ``X`` with missing values filled and indicated."""
+        missing = np.isnan(X)
+        if missing.any():
+            X = np.where(missing, self.fill, X)
+        if self.indicated:
+            X = np.hstack([X, missing[:, self.indicated].astype(X.dtype)])
+        return X
+
+    def scale_rows(self, X):
+        """Return rows as ``fill_rows`` returns them, scaled and clipped."""
+        if self.center is not None:
+            X = X - self.center
+        if self.scale is not None:
+            X = X / self.scale
+        if self.clip is not None:
+            X = smooth_clip(X, self.clip)
+        return X
+
+    def bins(self, X):
+        """Return the bin columns of rows as ``scale_rows`` returns them."""
+        return np.clip((X[:, self.bin_column] - self.left) / self.width, 0.0, 1.0)
+
+    def transform(self, X):
+        """Return the float64 rows ``X`` encoded: filled, scaled, then the bin columns."""
+        X = self.scale_rows(self.fill_rows(X))
+        return np.hstack([X, self.bins(X)]) if len(self.bin_column) else X
 
 
 def categorical_columns(X):

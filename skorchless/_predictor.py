@@ -1,0 +1,228 @@
+"""The predict path of a fitted model, prepared once and kept while its weights stand.
+
+``predict`` on a numeric array (or a DataFrame of numbers) repeats, call after
+call, work that depends only on the fitted model: scikit-learn's validation
+of the fitted transformers, the conversion of the float32 weights to
+float64, the dense matrix of the bins. A ``Predictor`` does that work once:
+it holds the fitted encoding as arrays (``_inputs.NumericPlan``), the
+weights in float64, and the network as predict runs it
+(``_engine.inference.frozen_network``: the first layer over the bins as a
+gather). Its results are the general path's, to float64 rounding.
+
+Small batches run in numpy, whose operations cost about a microsecond each
+where torch's cost several; larger ones in torch, in chunks, the bins'
+product as a gather (``BinnedLinear``).
+
+Each estimator's predictor is kept beside it, in ``_PREDICTORS`` (weakly:
+it goes with the estimator), not in its ``__dict__``: predict leaves the
+estimator as it was, and pickles and saved files never hold one. It is
+current while the network's parameters are the same tensors, in the same
+storage, at the same version: a fit, ``partial_fit``, ``load_state_dict``,
+``module_.to(...)`` or an in-place change under ``torch.no_grad()`` makes it
+stale, and the next predict builds another. None is kept while the
+estimator fits (``fitting``): a scorer may predict between epochs, whose
+fused optimizer steps change the weights without advancing their versions.
+Changing ``module_``'s weights by hand in a way that leaves the versions
+alone (an optimizer step of one's own, a write through ``.data``) is not
+seen: use ``load_state_dict``, or refit.
+"""
+
+import contextlib
+import weakref
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy.special import expit
+from torch import nn
+
+from ._engine.inference import FrozenMLP
+from ._engine.network import linear_layers
+from ._tensors import to_tensor
+
+#: Up to this many rows, predict runs in numpy (per operation about 1 us
+#: against torch's 5-10); more rows run in torch, in chunks.
+NUMPY_ROWS = 64
+#: Rows per forward pass in torch (float64 activations that stay in cache).
+CHUNK_ROWS = 2048
+#: The predictor of each estimator; False while it fits.
+_PREDICTORS = weakref.WeakKeyDictionary()
+
+
+def current_predictor(estimator):
+    """Return the predictor of a fitted estimator's weights as they are, or None.
+
+    Built on the first call after a fit (or after the weights changed), then
+    kept; None before the first fit, during a fit, and where ``Predictor.build``
+    finds none.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorchless import TorchMLPRegressor
+    >>> from skorchless._predictor import current_predictor
+    >>> reg = TorchMLPRegressor(hidden_layer_sizes=(4,), max_iter=2, device="cpu")
+    >>> current_predictor(reg) is None
+    True
+    >>> _ = reg.fit(np.eye(4), np.arange(4.0))
+    >>> current_predictor(reg).n_features
+    4
+    """
+    predictor = _PREDICTORS.get(estimator)
+    if predictor is False or "module_" not in estimator.__dict__:
+        return None
+    if predictor is None or not predictor.is_current(estimator.module_):
+        predictor = _PREDICTORS[estimator] = Predictor.build(estimator)
+    return predictor
+
+
+@contextlib.contextmanager
+def fitting(estimator):
+    """Keep no predictor for ``estimator`` while the block runs (a fit), nor the one before."""
+    _PREDICTORS[estimator] = False
+    try:
+        yield
+    finally:
+        _PREDICTORS.pop(estimator, None)
+
+
+def _relu(h):
+    return np.maximum(h, 0.0, out=h)
+
+
+def _identity(h):
+    return h
+
+
+#: numpy's versions of the activations of the network (others: torch at every size).
+NUMPY_ACTIVATIONS = {nn.ReLU: _relu, nn.Identity: _identity, nn.Tanh: np.tanh,
+                     nn.Sigmoid: expit}
+
+
+class Predictor:
+    """What predict needs of a fitted estimator on numbers, prepared once.
+
+    Built by ``Predictor.build``; see the module's docstring.
+
+    Attributes
+    ----------
+    n_features : int
+    feature_names : list of str or None
+        ``feature_names_in_`` of the estimator, as a list.
+    plan : _inputs.NumericPlan
+    network : torch.nn.Sequential
+        The frozen float64 network, the input scaling in front.
+    layers : list of (ndarray, ndarray, callable) or None
+        Weight (n_in, n_out), bias and numpy activation of each layer, in
+        float64, the first over the encoded columns with their bins; None
+        when an activation has no numpy version here.
+    """
+
+    def __init__(self, estimator, plan, network):
+        self.n_features = estimator.n_features_in_
+        names = getattr(estimator, "feature_names_in_", None)
+        self.feature_names = None if names is None else list(names)
+        self.plan = plan
+        self.network = network
+        self.layers = _numpy_layers(network)
+        self._state = _state(estimator.module_)
+
+    @classmethod
+    def build(cls, estimator):
+        """Return the predictor of a fitted estimator, or None where there is none.
+
+        None for a network on an accelerator (predict sends it the rows),
+        for input other than numbers, and for networks of other layers than
+        ``build_mlp`` makes.
+        """
+        module = estimator.module_
+        if any(p.device.type != "cpu" for p in module.parameters()):
+            return None
+        plan = estimator._inputs.numeric_plan()
+        if plan is None:
+            return None
+        linears = linear_layers(module)
+        if not linears or linears[0].in_features != plan.n_columns + len(plan.bin_column):
+            return None
+
+        def tensor(values):
+            return None if values is None else torch.tensor(values, dtype=torch.float64)
+
+        network = FrozenMLP.of(
+            module, torch.float64, center=tensor(plan.center), scale=tensor(plan.scale),
+            clip=plan.clip, edges=None if plan.edges is None else [
+                tensor(e) for e in plan.edges])
+        if network is None:
+            return None
+        return cls(estimator, plan, network)
+
+    def is_current(self, module):
+        """Whether ``module``'s parameters are still those this predictor copied."""
+        state = self._state
+        params = list(module.parameters())
+        return len(params) == len(state) and all(
+            p is q and p.data_ptr() == pointer and p._version == version
+            for p, (q, pointer, version) in zip(params, state, strict=True))
+
+    def rows(self, X):
+        """Return ``X`` as the float64 array the predictor takes, or None if it takes none.
+
+        It takes what ``validate_data`` would pass unchanged, without a
+        warning, and of float64 values: a 2-D array of numbers (float64,
+        integers, bool) with the fitted number of columns, for a model
+        fitted without feature names; a DataFrame with exactly the fitted
+        columns, in order, of numbers, for one fitted with them; no
+        infinity (NaN is a missing value). Anything else (float32 values
+        among them) goes the general way, with its checks and messages.
+        """
+        if isinstance(X, np.ndarray):
+            if self.feature_names is not None:
+                return None
+        elif isinstance(X, pd.DataFrame):
+            if self.feature_names is None or X.columns.tolist() != self.feature_names:
+                return None
+            X = X.to_numpy()
+        else:
+            return None
+        if X.ndim != 2 or X.shape[1] != self.n_features or not len(X):
+            return None
+        if X.dtype != np.float64:
+            if X.dtype.kind not in "biu":
+                return None
+            X = X.astype(np.float64)
+        if not np.isfinite(X).all() and np.isinf(X).any():
+            return None
+        return X
+
+    def raw(self, X):
+        """Return the network outputs (float64) of rows as ``rows`` returns them."""
+        if self.layers is not None and len(X) <= NUMPY_ROWS:
+            h = self.plan.transform(X)
+            with np.errstate(over="ignore", invalid="ignore"):  # torch's silence
+                for weight, bias, activation in self.layers:
+                    h = h @ weight
+                    h += bias
+                    h = activation(h)
+            return h
+        X = to_tensor(self.plan.fill_rows(X), torch.device("cpu"), dtype=torch.float64)
+        with torch.inference_mode():
+            return self.network(X, chunk_rows=CHUNK_ROWS).numpy()
+
+
+def _state(module):
+    # The parameters, their storage and their versions (in-place changes
+    # advance them); the tensors themselves are kept, so that a freed one's
+    # address cannot come back as another's.
+    return [(p, p.data_ptr(), p._version) for p in module.parameters()]
+
+
+def _numpy_layers(network):
+    # The frozen network's layers as numpy arrays (shared memory) with numpy
+    # activations; None when an activation has no numpy version here.
+    layers = []
+    for weight, bias, activation in network.layers:
+        if activation is not None and type(activation) not in NUMPY_ACTIVATIONS:
+            return None
+        layers.append((weight.numpy(), bias.numpy(),
+                       _identity if activation is None else NUMPY_ACTIVATIONS[type(activation)]))
+    return layers
