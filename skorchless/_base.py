@@ -436,7 +436,7 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
         predictor = current_predictor(self)
         rows = None if predictor is None else predictor.rows(X)
         if rows is not None:
-            output = predictor.raw(rows)
+            output = predictor.raw(*rows)
         else:
             output = self._general_raw_predict(X)
         if not np.isfinite(output).all():

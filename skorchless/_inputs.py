@@ -295,14 +295,19 @@ class NumericPlan:
         self.left = np.concatenate([e[:-1] for _, e in binned] or [np.empty(0)])
         self.width = np.concatenate([np.diff(e) for _, e in binned] or [np.empty(0)])
 
-    def fill_rows(self, X):
-        """Return the float64 rows ``X`` with missing values filled and indicated."""
-        missing = np.isnan(X)
-        if missing.any():
-            X = np.where(missing, self.fill, X)
-        if self.indicated:
-            X = np.hstack([X, missing[:, self.indicated].astype(X.dtype)])
-        return X
+    def fill_rows(self, X, finite=False):
+        """Return the float64 rows ``X`` with missing values filled and indicated.
+
+        ``finite``: the caller knows that ``X`` holds no NaN.
+        """
+        if finite:
+            indicators = np.zeros((len(X), len(self.indicated)))
+        else:
+            missing = np.isnan(X)
+            if missing.any():
+                X = np.where(missing, self.fill, X)
+            indicators = missing[:, self.indicated].astype(X.dtype)
+        return np.concatenate([X, indicators], axis=1) if self.indicated else X
 
     def scale_rows(self, X):
         """Return rows as ``fill_rows`` returns them, scaled and clipped."""
@@ -311,17 +316,21 @@ class NumericPlan:
         if self.scale is not None:
             X = X / self.scale
         if self.clip is not None:
-            X = smooth_clip(X, self.clip)
+            if np.isfinite(X).all():  # smooth_clip without its care for infinity
+                X = self.clip * (X / np.hypot(self.clip, X))
+            else:
+                X = smooth_clip(X, self.clip)
         return X
 
     def bins(self, X):
         """Return the bin columns of rows as ``scale_rows`` returns them."""
-        return np.clip((X[:, self.bin_column] - self.left) / self.width, 0.0, 1.0)
+        bins = (X[:, self.bin_column] - self.left) / self.width
+        return np.minimum(np.maximum(bins, 0.0, out=bins), 1.0, out=bins)  # np.clip's values
 
-    def transform(self, X):
+    def transform(self, X, finite=False):
         """Return the float64 rows ``X`` encoded: filled, scaled, then the bin columns."""
-        X = self.scale_rows(self.fill_rows(X))
-        return np.hstack([X, self.bins(X)]) if len(self.bin_column) else X
+        X = self.scale_rows(self.fill_rows(X, finite))
+        return np.concatenate([X, self.bins(X)], axis=1) if len(self.bin_column) else X
 
 
 def categorical_columns(X):

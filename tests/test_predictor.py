@@ -76,7 +76,10 @@ def test_the_regressor_predicts_as_the_general_path(monkeypatch, params):
     reg = TorchMLPRegressor(**{**SMALL, **params}).fit(X, y)
     for n_rows in SIZES:
         _assert_same(monkeypatch, reg, "predict", X[:n_rows])
-    assert isinstance(current_predictor(reg), Predictor)
+    predictor = current_predictor(reg)
+    assert isinstance(predictor, Predictor)
+    reg.predict(X[:1])
+    assert current_predictor(reg) is predictor  # kept while the weights stand
 
 
 @pytest.mark.parametrize("missing_in_fit", [True, False])
@@ -89,6 +92,17 @@ def test_missing_values_are_filled_and_indicated_as_in_the_general_path(
         _assert_same(monkeypatch, reg, "predict", X_new[:n_rows])
     X_new[0] = np.nan  # a row of nothing but missing values
     _assert_same(monkeypatch, reg, "predict", X_new[:1])
+
+
+def test_values_that_scale_to_infinity_are_clipped_as_in_the_general_path(monkeypatch):
+    X, y = _data()
+    X[:, 2] = np.round(X[:, 2], 1) * 1e-300  # a tiny inter-quartile range
+    reg = TorchMLPRegressor(**SMALL).fit(X, y)
+    X_new = X.copy()
+    X_new[::7, 2] = 1e308  # finite, but infinite once divided by the range
+    X_new[::11, 2] = -1e308
+    for n_rows in SIZES:
+        _assert_same(monkeypatch, reg, "predict", X_new[:n_rows])
 
 
 @pytest.mark.parametrize("loss", ["poisson", "huber"])

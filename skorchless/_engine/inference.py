@@ -10,6 +10,7 @@ time), the activations in place. The trained network is not changed;
 training never sees these objects.
 """
 
+import itertools
 import warnings
 
 import torch
@@ -20,6 +21,17 @@ from .network import SeededDropout
 #: Activations applied in place on the buffers; others run as their module.
 _IN_PLACE = {nn.ReLU: torch.relu_, nn.Tanh: torch.tanh_, nn.Sigmoid: torch.sigmoid_,
              nn.Identity: None}
+
+
+def _state(module):
+    # A Sequential's layers, and where each parameter sits, its storage and its
+    # version. The objects themselves are kept: a freed one's address cannot
+    # come back as another's. (Module.parameters() walks the modules through
+    # a memo set, several times slower, which one-row predict calls would pay.)
+    layers = [module, *module._modules.values()]
+    return layers, [(layer._parameters, name, p, p.data_ptr(), p._version)
+                    for layer in layers for name, p in layer._parameters.items()
+                    if p is not None]
 
 
 class BinnedLinear:
@@ -70,61 +82,71 @@ class BinnedLinear:
         self.plain_weight = weight[:, :n_columns].t().contiguous()
         self.bias = bias
         self.binned = torch.tensor([j for j, _ in binned], dtype=torch.int64)
-        # Per binned column: its right edges padded with +inf (searchsorted
-        # counts the bins below a value); for each bin b = 0..K the rows of
-        # C[b] and W[b] in the table (W[K] a zero row: past the last edge),
-        # and e_b and e_{b+1} - e_b (0 and 1 past the last edge).
-        width = max(counts, default=0) + 1
-        right = weight.new_full((len(binned), width - 1), torch.inf)
-        left = weight.new_zeros((len(binned), width))
-        span = weight.new_ones((len(binned), width))
-        cumulative, own, start = [], [], n_columns
-        zero = weight.new_zeros((1, weight.shape[0]))
+        # The table: per binned column, the rows C[0..K] (C[0] = 0), then per
+        # binned column the rows W[0..K] (W[K] = 0: past the last edge). The
+        # bias is in the C rows of the first binned column: every row of x
+        # gathers exactly one of them. For searchsorted, each column's right
+        # edges padded with +inf; for the fraction, e_b and e_{b+1} - e_b of
+        # each C row (0 and 1 past the last edge).
+        right = weight.new_full((len(binned), max(counts, default=0)), torch.inf)
+        cumulative, own, left, span = [], [], [], []
+        zero, start = weight.new_zeros((1, weight.shape[0])), n_columns
         for i, ((_, e), count) in enumerate(zip(binned, counts, strict=True)):
             right[i, :count] = e[1:]
-            left[i, :count] = e[:-1]
-            span[i, :count] = e[1:] - e[:-1]
+            left.append(torch.cat([e[:-1], e.new_zeros(1)]))
+            span.append(torch.cat([e[1:] - e[:-1], e.new_ones(1)]))
             columns = weight[:, start:start + count].t()
             start += count
-            cumulative.append(torch.cat([zero, columns.cumsum(0)]))
+            cumulative.append(torch.cat([zero, columns.cumsum(0)]) + (bias if i == 0 else 0))
             own.append(torch.cat([columns, zero]))
-        self.right, self.left, self.span = right, left.reshape(-1), span.reshape(-1)
-        self.counts = torch.tensor(counts, dtype=torch.int32)
-        rows = torch.tensor([0] + [c + 1 for c in counts], dtype=torch.int32).cumsum(0)
-        self.first_row = rows[:-1].int()
-        self.slot = torch.arange(len(binned), dtype=torch.int32) * width
+        self.right = right
+        self.counts = torch.tensor(counts, dtype=torch.int32)[:, None]
+        starts = list(itertools.accumulate((count + 1 for count in counts), initial=0))
+        self.first_row = torch.tensor(starts[:-1], dtype=torch.int32)[:, None]
+        self.n_rows = starts[-1]  # of the C blocks, which the W blocks follow
         self.table = torch.cat([*cumulative, *own]) if binned else zero[:0]
-        self.n_rows = int(rows[-1])  # of the C blocks, which the W blocks follow
+        self.left = torch.cat(left) if binned else zero[0, :0]
+        self.span = torch.cat(span) if binned else zero[0, :0]
+        self.w_offset = torch.tensor([[0], [self.n_rows]], dtype=torch.int32)
         if binned:
             # torch warns once per process that sparse CSR tensors are in beta;
             # the warning is about torch, not for the users of predict.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
-                self._gather(self.table.new_zeros((1, n_columns)))
+                self(self.table.new_zeros((1, n_columns)))
 
-    def __call__(self, x, out=None):
-        """Return ``[x, bins(x)] @ weight.T + bias`` for rows ``x``, in ``out`` if given."""
-        out = torch.addmm(self.bias, x, self.plain_weight, out=out)
-        if len(self.binned):
-            out.addmm_(self._gather(x), self.table)
-        return out
+    def workspace(self, n_rows):
+        """Return buffers for calls on up to ``n_rows`` rows (not to share between threads)."""
+        n_binned = len(self.binned)
+        return (torch.arange(0, 2 * n_binned * n_rows + 1, 2 * n_binned, dtype=torch.int32),
+                self.table.new_ones((n_rows, 2, n_binned)))
 
-    def _gather(self, x):
-        # Row i: 1 at C[b] and the fraction at W[b] of each binned column.
-        # int32 indices: what the sparse kernels take without a copy.
-        binned = x[:, self.binned]
-        bins = torch.searchsorted(self.right, binned.t().contiguous(), right=True,
-                                  out_int32=True).t()
-        bins = torch.minimum(bins, self.counts)
-        slot = bins + self.slot
-        fraction = ((binned - self.left[slot]) / self.span[slot]).clamp_(0.0, 1.0)
-        row = bins + self.first_row
-        n, n_binned = bins.shape
-        columns = torch.cat([row, row + self.n_rows], dim=1).reshape(-1)
-        values = torch.cat([torch.ones_like(fraction), fraction], dim=1).reshape(-1)
-        pointers = torch.arange(0, 2 * n_binned * n + 1, 2 * n_binned, dtype=torch.int32)
-        return torch.sparse_csr_tensor(pointers, columns, values, check_invariants=False,
-                                       size=(n, self.table.shape[0]))
+    def __call__(self, x, out=None, workspace=None):
+        """Return ``[x, bins(x)] @ weight.T + bias`` for rows ``x``, in ``out`` if given.
+
+        ``workspace``: buffers from ``workspace`` (made for this call if None).
+        """
+        if not len(self.binned):
+            return torch.addmm(self.bias, x, self.plain_weight, out=out)
+        out = torch.mm(x, self.plain_weight, out=out)
+        return out.addmm_(self._gather(x, workspace or self.workspace(len(x))), self.table)
+
+    def _gather(self, x, workspace):
+        # Row i of the sparse matrix: 1 at C[b] and the fraction at W[b] of
+        # each binned column. int32 indices: what the sparse kernels take
+        # without a copy.
+        pointers, values = workspace
+        n = len(x)
+        binned = torch.index_select(x.t(), 0, self.binned)               # (F, n)
+        rows = torch.searchsorted(self.right, binned, right=True, out_int32=True)
+        rows = torch.minimum(rows, self.counts, out=rows).add_(self.first_row)
+        fraction = values[:n, 1].t()                                     # (F, n) view
+        torch.sub(binned, self.left[rows], out=fraction)
+        fraction.div_(self.span[rows]).clamp_(0.0, 1.0)
+        columns = rows.t()[:, None, :] + self.w_offset                   # (n, 2, F)
+        return torch.sparse_csr_tensor(
+            pointers[:n + 1], columns.reshape(-1), values[:n].reshape(-1),
+            check_invariants=False, size=(n, self.table.shape[0]))
 
 
 class FrozenMLP:
@@ -145,8 +167,10 @@ class FrozenMLP:
         ``[x, bins(x)]``.
     """
 
-    def __init__(self, layers, *, center=None, scale=None, clip=None, edges=None):
+    def __init__(self, layers, *, center=None, scale=None, clip=None, edges=None,
+                 source=None):
         self.layers = layers
+        self._source = None if source is None else _state(source)
         self.center, self.scale = center, scale
         dtype = layers[0][0].dtype
         self.bound = None if clip is None else torch.tensor(float(clip), dtype=dtype)
@@ -202,7 +226,23 @@ class FrozenMLP:
                 return None
         if not layers or layers[-1][2] is not None:
             return None
-        return cls([tuple(layer) for layer in layers], **scaling)
+        return cls([tuple(layer) for layer in layers], **scaling, source=module)
+
+    def is_copy_of(self, module):
+        """Whether ``module``'s layers and parameters are still those this copy was made of.
+
+        The same layer objects, holding the same parameter tensors, in the
+        same storage, at the same version (which in-place changes advance:
+        ``load_state_dict``, updates under ``torch.no_grad()``; not the
+        fused optimizers' steps, nor writes through ``.data``).
+        """
+        layers, parameters = self._source
+        return (module is layers[0] and len(module._modules) == len(layers) - 1
+                and all(a is b for a, b in zip(module._modules.values(), layers[1:],
+                                               strict=True))
+                and all(where.get(name) is p and p.data_ptr() == pointer
+                        and p._version == version
+                        for where, name, p, pointer, version in parameters))
 
     def __call__(self, X, chunk_rows=2048):
         """Return the outputs of rows ``X`` (n_samples, n_inputs), a chunk of rows at a time."""
@@ -212,9 +252,11 @@ class FrozenMLP:
         # Two buffers per hidden width, used in turn; the last layer writes into out.
         buffers = {}
         scaled = X.new_empty((chunk_rows, X.shape[1]))
+        workspace = None if self.first is None else self.first.workspace(chunk_rows)
+        infinite = self._may_overflow(X)
         for start in range(0, n_rows, chunk_rows):
             stop = min(start + chunk_rows, n_rows)
-            h = self._scaled(X[start:stop], scaled[:stop - start])
+            h = self._scaled(X[start:stop], scaled[:stop - start], infinite)
             for i, (weight, bias, activation) in enumerate(self.layers):
                 if i == len(self.layers) - 1:
                     target = out[start:stop]
@@ -223,7 +265,7 @@ class FrozenMLP:
                         X.new_empty((chunk_rows, weight.shape[1])) for _ in range(2)])
                     target = pair[i % 2][:stop - start]
                 if i == 0 and self.first is not None:
-                    h = self.first(h, out=target)
+                    h = self.first(h, out=target, workspace=workspace)
                 else:
                     h = torch.addmm(bias, h, weight, out=target)
                 if type(activation) in _IN_PLACE:
@@ -233,18 +275,28 @@ class FrozenMLP:
                     h = activation(h)
         return out
 
-    def _scaled(self, x, out):
+    def _may_overflow(self, X):
+        # Whether scaling X can give infinity, which smooth_clip turns into
+        # +-bound (and hypot would not): checked once, on the columns' extremes.
+        if self.bound is None or not len(X):
+            return False
+        ends = torch.stack(torch.aminmax(X, dim=0))
+        if self.center is not None:
+            ends = ends - self.center
+        if self.scale is not None:
+            ends = ends / self.scale
+        return bool(torch.isinf(ends).any())
+
+    def _scaled(self, x, out, infinite):
         if self.center is None and self.scale is None and self.bound is None:
             return x
         if self.center is not None:
             x = torch.sub(x, self.center, out=out)
         if self.scale is not None:
             x = torch.div(x, self.scale, out=out)
-        if self.bound is not None:
-            infinite = torch.isinf(x)
-            if infinite.any():  # smooth_clip's limit: +-bound
-                x = torch.where(infinite, torch.copysign(self.bound, x),
-                                self.bound * (x / torch.hypot(self.bound, x)), out=out)
-            else:
-                x = torch.div(x, torch.hypot(self.bound, x), out=out).mul_(self.bound)
+        if self.bound is not None and infinite:  # smooth_clip's limit: +-bound
+            x = torch.where(torch.isinf(x), torch.copysign(self.bound, x),
+                            self.bound * (x / torch.hypot(self.bound, x)))
+        elif self.bound is not None:
+            x = torch.div(x, torch.hypot(self.bound, x), out=out).mul_(self.bound)
         return x
