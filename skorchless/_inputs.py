@@ -213,26 +213,32 @@ class InputEncoder:
                 or getattr(self, "sparse_input_", True) or columns is None
                 or columns.fill_ is None):
             return None
+        return _numeric_plan(columns, self.transformer_)
+
+    def frame_plan(self):
+        """Return the fitted encoding of DataFrames as a ``FramePlan``, or None.
+
+        For models fitted on a DataFrame of numeric and categorical columns
+        (no dates), encoded by ``make_frame_encoder``; None otherwise.
+        """
+        kinds = getattr(self, "kinds_", None)
+        columns = getattr(self, "columns_", None)
         transformer = self.transformer_
-        steps = ([] if transformer is None else [step for _, step in transformer.steps]
-                 if isinstance(transformer, Pipeline) else [transformer])
-        plan = {}
-        # The steps make_input_scaler makes, in its order: a scaler, the clip, the bins.
-        for step in steps:
-            if type(step) is StandardScaler and not plan:
-                plan["center"] = step.mean_ if step.with_mean else None
-                plan["scale"] = step.scale_ if step.with_std else None
-            elif type(step) is WeightedRobustScaler and not plan:
-                plan["center"] = step.center_ if step.with_centering else None
-                plan["scale"] = step.scale_ if step.with_scaling else None
-            elif (type(step) is FunctionTransformer and step.func is smooth_clip
-                  and set(step.kw_args or {}) <= {"bound"} and set(plan) <= {"center", "scale"}):
-                plan["clip"] = float((step.kw_args or {}).get("bound", 3.0))
-            elif type(step) is PiecewiseLinearEncoder and "edges" not in plan:
-                plan["edges"] = step.edges_
-            else:
-                return None
-        return NumericPlan(columns.fill_, columns.indicated_, **plan)
+        if (not kinds or columns is None or set(kinds.values()) != {"numeric", "categorical"}
+                or not isinstance(transformer, ColumnTransformer)):
+            return None
+        parts = {name: (step, list(names)) for name, step, names in transformer.transformers_}
+        numeric, numeric_columns = parts.pop("numeric", (None, None))
+        onehot, categorical = parts.pop("categorical", (None, None))
+        remainder = parts.pop("remainder", ("drop", []))
+        slices = transformer.output_indices_
+        if (parts or remainder[0] != "drop" or not isinstance(onehot, OneHotEncoder)
+                or categorical != self.categorical_ or numeric_columns != columns.names_
+                or slices["numeric"].start != 0
+                or slices["categorical"].start != slices["numeric"].stop):
+            return None
+        plan = _numeric_plan(columns, None if numeric == "passthrough" else numeric)
+        return None if plan is None else FramePlan(kinds, plan, onehot)
 
     def _make_transformer(self, X):
         if scipy.sparse.issparse(X):
@@ -242,6 +248,30 @@ class InputEncoder:
         if self.categorical_:
             return make_frame_encoder(X.columns, self.categorical_, self.input_scaling, bins)
         return make_input_scaler(self.input_scaling, bins)
+
+
+def _numeric_plan(columns, transformer):
+    # The NumericPlan of a ColumnEncoder's numbers and the transformer after it
+    # (None: none), or None for a transformer make_input_scaler does not make.
+    steps = ([] if transformer is None else [step for _, step in transformer.steps]
+             if isinstance(transformer, Pipeline) else [transformer])
+    plan = {}
+    # The steps make_input_scaler makes, in its order: a scaler, the clip, the bins.
+    for step in steps:
+        if type(step) is StandardScaler and not plan:
+            plan["center"] = step.mean_ if step.with_mean else None
+            plan["scale"] = step.scale_ if step.with_std else None
+        elif type(step) is WeightedRobustScaler and not plan:
+            plan["center"] = step.center_ if step.with_centering else None
+            plan["scale"] = step.scale_ if step.with_scaling else None
+        elif (type(step) is FunctionTransformer and step.func is smooth_clip
+              and set(step.kw_args or {}) <= {"bound"} and set(plan) <= {"center", "scale"}):
+            plan["clip"] = float((step.kw_args or {}).get("bound", 3.0))
+        elif type(step) is PiecewiseLinearEncoder and "edges" not in plan:
+            plan["edges"] = step.edges_
+        else:
+            return None
+    return NumericPlan(columns.fill_, columns.indicated_, **plan)
 
 
 class NumericPlan:
@@ -331,6 +361,121 @@ class NumericPlan:
         """Return the float64 rows ``X`` encoded: filled, scaled, then the bin columns."""
         X = self.scale_rows(self.fill_rows(X, finite))
         return np.concatenate([X, self.bins(X)], axis=1) if len(self.bin_column) else X
+
+
+class FramePlan:
+    """What ``InputEncoder.transform`` does to a DataFrame of numbers and categories.
+
+    The numeric columns, converted as ``_columns.prepare_frame`` converts
+    them, are encoded by ``numbers`` (a ``NumericPlan``); each categorical
+    column becomes the index of its one-hot column, as the fitted
+    ``OneHotEncoder`` encodes it -- found once, by encoding every category
+    it knows, a missing value and an unknown one: the index within the
+    column's own block of one-hot columns, -1 for none (an unknown category
+    where there is no column for the rare ones).
+
+    Parameters
+    ----------
+    kinds : dict
+        ``{column: kind}``, numeric and categorical only, in order.
+    numbers : NumericPlan
+    onehot : sklearn.preprocessing.OneHotEncoder
+        Fitted on the categorical columns as ``_columns._as_strings`` gives them.
+
+    Attributes
+    ----------
+    numeric, categorical : list
+        The column names of each kind.
+    widths : list of int
+        The one-hot columns of each categorical column.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.preprocessing import OneHotEncoder
+    >>> from skorchless._inputs import FramePlan, NumericPlan
+    >>> onehot = OneHotEncoder(sparse_output=False, handle_unknown="infrequent_if_exist")
+    >>> onehot = onehot.fit(pd.DataFrame({"c": np.array(["a", "b"], dtype=object)}))
+    >>> plan = FramePlan({"x": "numeric", "c": "categorical"},
+    ...                  NumericPlan(np.zeros(1), []), onehot)
+    >>> numbers, codes = plan.columns(pd.DataFrame({"x": [1.5, 2.0], "c": ["b", "z"]}))
+    >>> numbers.tolist(), codes.tolist(), plan.widths
+    ([[1.5], [2.0]], [[1], [-1]], [2])
+    """
+
+    def __init__(self, kinds, numbers, onehot):
+        self.numeric = [name for name, kind in kinds.items() if kind == "numeric"]
+        self.categorical = [name for name, kind in kinds.items() if kind == "categorical"]
+        self.numbers = numbers
+        self.widths, self._known, self._missing, self._unknown = _onehot_columns(onehot)
+        self._index = [pd.Index(list(known), dtype=object) for known in self._known]
+        self._column_of = [np.array(list(known.values()), dtype=np.intp)
+                           for known in self._known]
+
+    def columns(self, X):
+        """Return ``(numbers, codes)`` of a validated DataFrame ``X``, or None.
+
+        ``numbers``: the numeric columns as float64 (NaN where missing);
+        ``codes``: per categorical column, the index of its hot column in
+        its block (-1: none). None where a column is of a dtype the
+        plan leaves to the general path (nullable or pyarrow numbers,
+        timedeltas, objects in a numeric column) or holds infinity.
+        """
+        numbers = np.empty((len(X), len(self.numeric)))
+        for j, name in enumerate(self.numeric):
+            column = X[name]
+            if not (isinstance(column.dtype, np.dtype) and column.dtype.kind in "iuf"):
+                return None
+            numbers[:, j] = column.to_numpy()
+        if np.isinf(numbers).any():
+            return None
+        codes = np.empty((len(X), len(self.categorical)), dtype=np.intp)
+        for k, name in enumerate(self.categorical):
+            codes[:, k] = self._codes(k, X[name])
+        return numbers, codes
+
+    def _codes(self, k, column):
+        known, unknown, missing = self._known[k], self._unknown[k], self._missing[k]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            # as _as_strings: each category as str() of its own value
+            lookup = np.array([known.get(str(c), unknown) for c in column.dtype.categories]
+                              + [missing], dtype=np.intp)
+            return lookup[column.array.codes]
+        values = column.astype(object).to_numpy()
+        strings = np.frompyfunc(str, 1, 1)(values)
+        found = self._index[k].get_indexer(strings)
+        codes = np.where(found >= 0, self._column_of[k][found], unknown)
+        return np.where(pd.isna(values), missing, codes)
+
+
+def _onehot_columns(onehot):
+    # ([width of each block], [{category: column}], [column of a missing
+    # value], [column of an unknown category]) of a fitted OneHotEncoder,
+    # each column within its block, -1 for none: found by encoding each
+    # category, NaN and a string that is none of them.
+    categories = onehot.categories_
+    unknown = "unknown"
+    while any(unknown in list(c) for c in categories):
+        unknown += "?"
+    n_probe = max(len(c) for c in categories) + 2
+    probe = pd.DataFrame({
+        name: np.array([*c, np.nan, *[unknown] * (n_probe - len(c) - 1)], dtype=object)
+        for name, c in zip(onehot.feature_names_in_, categories, strict=True)})
+    with _default_output():
+        encoded = np.asarray(onehot.transform(probe))
+    infrequent = getattr(onehot, "infrequent_categories_", [None] * len(categories))
+    widths = [len(c) - (0 if rare is None else len(rare) - 1)
+              for c, rare in zip(categories, infrequent, strict=True)]
+    starts = np.cumsum([0, *widths])
+    known, missing, unknowns = [], [], []
+    for k, c in enumerate(categories):
+        block = encoded[:, starts[k]:starts[k + 1]]
+        column = np.where(block.any(axis=1), block.argmax(axis=1), -1)
+        known.append({value: int(column[r]) for r, value in enumerate(c)
+                      if not (isinstance(value, float) and np.isnan(value))})
+        missing.append(int(column[len(c)]))
+        unknowns.append(int(column[-1]))
+    return widths, known, missing, unknowns
 
 
 def categorical_columns(X):

@@ -1,13 +1,14 @@
 """The predict path of a fitted model, prepared once and kept while its weights stand.
 
-``predict`` on a numeric array (or a DataFrame of numbers) repeats, call after
-call, work that depends only on the fitted model: scikit-learn's validation
-of the fitted transformers, the conversion of the float32 weights to
-float64, the dense matrix of the bins. A ``Predictor`` does that work once:
-it holds the fitted encoding as arrays (``_inputs.NumericPlan``), the
-weights in float64, and the network as predict runs it
-(``_engine.inference.frozen_network``: the first layer over the bins as a
-gather). Its results are the general path's, to float64 rounding.
+``predict`` on a numeric array (or a DataFrame of numbers and categories)
+repeats, call after call, work that depends only on the fitted model:
+scikit-learn's validation of the fitted transformers, the conversion of the
+float32 weights to float64, the dense matrix of the bins and of the one-hot
+columns. A ``Predictor`` does that work once: it holds the fitted encoding as
+arrays (``_inputs.NumericPlan``, ``_inputs.FramePlan``), the weights in
+float64, and the network as predict runs it (``_engine.inference.FrozenMLP``:
+the first layer over the bins and categories as a gather). Its results are
+the general path's, to float64 rounding.
 
 Small batches run in numpy, whose operations cost about a microsecond each
 where torch's cost several; larger ones in torch, in chunks, the bins'
@@ -101,7 +102,7 @@ NUMPY_ACTIVATIONS = {nn.ReLU: _relu, nn.Identity: _identity, nn.Tanh: np.tanh,
 
 
 class Predictor:
-    """What predict needs of a fitted estimator on numbers, prepared once.
+    """What predict needs of a fitted estimator on numbers (and categories), prepared once.
 
     Built by ``Predictor.build``; see the module's docstring.
 
@@ -111,38 +112,49 @@ class Predictor:
     feature_names : list of str or None
         ``feature_names_in_`` of the estimator, as a list.
     plan : _inputs.NumericPlan
-    network : torch.nn.Sequential
+        The encoding of the numbers.
+    frame : _inputs.FramePlan or None
+        For a model fitted on a DataFrame with categorical columns: how its
+        columns become numbers and one-hot columns.
+    network : _engine.inference.FrozenMLP
         The frozen float64 network, the input scaling in front.
     layers : list of (ndarray, ndarray, callable) or None
         Weight (n_in, n_out), bias and numpy activation of each layer, in
-        float64, the first over the encoded columns with their bins; None
-        when an activation has no numpy version here.
+        float64, the first over the encoded columns with their bins and
+        one-hot columns; None when an activation has no numpy version here.
     """
 
-    def __init__(self, estimator, plan, network):
+    def __init__(self, estimator, plan, network, frame=None):
         self.n_features = estimator.n_features_in_
         names = getattr(estimator, "feature_names_in_", None)
         self.feature_names = None if names is None else list(names)
         self.plan = plan
+        self.frame = frame
         self.network = network
         self.layers = _numpy_layers(network)
+        widths = [] if frame is None else frame.widths
+        self._block_start = np.cumsum([0, *widths[:-1]]).astype(np.intp)
+        self._n_onehot = sum(widths)
 
     @classmethod
     def build(cls, estimator):
         """Return the predictor of a fitted estimator, or None where there is none.
 
         None for a network on an accelerator (predict sends it the rows),
-        for input other than numbers, and for networks of other layers than
-        ``build_mlp`` makes.
+        for input other than numbers and categories (sparse matrices, date
+        columns), and for networks of other layers than ``build_mlp`` makes.
         """
         module = estimator.module_
         if any(p.device.type != "cpu" for p in module.parameters()):
             return None
-        plan = estimator._inputs.numeric_plan()
+        frame = estimator._inputs.frame_plan()
+        plan = frame.numbers if frame is not None else estimator._inputs.numeric_plan()
         if plan is None:
             return None
+        widths = [] if frame is None else frame.widths
         linears = linear_layers(module)
-        if not linears or linears[0].in_features != plan.n_columns + len(plan.bin_column):
+        if not linears or linears[0].in_features != (
+                plan.n_columns + len(plan.bin_column) + sum(widths)):
             return None
 
         def tensor(values):
@@ -151,33 +163,43 @@ class Predictor:
         network = FrozenMLP.of(
             module, torch.float64, center=tensor(plan.center), scale=tensor(plan.scale),
             clip=plan.clip, edges=None if plan.edges is None else [
-                tensor(e) for e in plan.edges])
+                tensor(e) for e in plan.edges], onehot=widths)
         if network is None:
             return None
-        return cls(estimator, plan, network)
+        return cls(estimator, plan, network, frame)
 
     def rows(self, X):
-        """Return ``(X, finite)``: ``X`` as the float64 array the predictor takes, or None.
+        """Return ``(numbers, finite, codes)`` of what the predictor takes, or None.
 
-        It takes what ``validate_data`` would pass unchanged, without a
-        warning, and of float64 values: a 2-D array of numbers (float64,
-        integers, bool) with the fitted number of columns, for a model
-        fitted without feature names; a DataFrame with exactly the fitted
-        columns, in order, of numbers, for one fitted with them; no
-        infinity (NaN is a missing value). Anything else (float32 values
-        among them) goes the general way, with its checks and messages.
-        ``finite`` says whether ``X`` is free of NaN too.
+        It takes what the general path's validation would pass unchanged,
+        without a warning, and of float64 values: a 2-D array of numbers
+        (float64, integers, bool) with the fitted number of columns, for a
+        model fitted without feature names; a DataFrame with exactly the
+        fitted columns, in order, for one fitted with them -- of numbers,
+        or, for a model fitted with categorical columns, of numpy numbers and
+        categories (see ``_inputs.FramePlan.columns``); no infinity (NaN is a
+        missing value). Anything else (float32 values among them) goes the
+        general way, with its checks and messages. ``numbers``: float64,
+        ``finite``: whether they are free of NaN too, ``codes``: the hot
+        column of each one-hot block (None without categories).
         """
+        codes = None
         if isinstance(X, np.ndarray):
             if self.feature_names is not None:
                 return None
         elif isinstance(X, pd.DataFrame):
             if self.feature_names is None or X.columns.tolist() != self.feature_names:
                 return None
-            X = X.to_numpy()
+            if self.frame is not None:
+                columns = self.frame.columns(X) if len(X) else None
+                if columns is None:
+                    return None
+                X, codes = columns
+            else:
+                X = X.to_numpy()
         else:
             return None
-        if X.ndim != 2 or X.shape[1] != self.n_features or not len(X):
+        if X.ndim != 2 or len(X) == 0 or (codes is None and X.shape[1] != self.n_features):
             return None
         if X.dtype != np.float64:
             if X.dtype.kind not in "biu":
@@ -186,12 +208,14 @@ class Predictor:
         finite = bool(np.isfinite(X).all())
         if not finite and np.isinf(X).any():
             return None
-        return X, finite
+        return X, finite, codes
 
-    def raw(self, X, finite=False):
+    def raw(self, X, finite=False, codes=None):
         """Return the network outputs (float64) of rows as ``rows`` returns them."""
         if self.layers is not None and len(X) <= NUMPY_ROWS:
             h = self.plan.transform(X, finite)
+            if codes is not None:
+                h = np.concatenate([h, self._onehot(codes)], axis=1)
             with np.errstate(over="ignore", invalid="ignore"):  # torch's silence
                 for weight, bias, activation in self.layers:
                     h = h @ weight
@@ -200,7 +224,14 @@ class Predictor:
             return h
         X = to_tensor(self.plan.fill_rows(X, finite), torch.device("cpu"), dtype=torch.float64)
         with torch.inference_mode():
-            return self.network(X, chunk_rows=CHUNK_ROWS).numpy()
+            return self.network(X, codes=None if codes is None else torch.from_numpy(codes),
+                                chunk_rows=CHUNK_ROWS).numpy()
+
+    def _onehot(self, codes):
+        onehot = np.zeros((len(codes), self._n_onehot))
+        rows, blocks = np.nonzero(codes >= 0)
+        onehot[rows, self._block_start[blocks] + codes[rows, blocks]] = 1.0
+        return onehot
 
 
 def _numpy_layers(network):

@@ -161,15 +161,83 @@ def test_a_frame_of_numbers_predicts_as_the_general_path(monkeypatch):
         reg.predict(X[:1])
 
 
-def test_frames_with_categories_and_sparse_rows_take_the_general_path(monkeypatch):
-    X, y = _data(n_rows=300)
-    frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"])
-    frame["colour"] = np.array(["red", "green", "blue"])[X[:, 3].argsort() % 3]
+def _frame(n_rows=CHUNK_ROWS + 200, seed=0, missing=True):
+    # numbers (float, int), and categories of every dtype the plan reads
+    rng = np.random.default_rng(seed)
+    X, y = _data(n_rows, seed=seed)
+    frame = pd.DataFrame({"a": X[:, 0], "b": np.round(X[:, 1]).astype(int), "c": X[:, 2]})
+    frame["colour"] = rng.choice(np.array(["red", "green", "blue", "grey"], dtype=object),
+                                 n_rows, p=[0.5, 0.3, 0.15, 0.05])
+    frame["size"] = pd.Categorical(rng.choice(["S", "M", "L"], n_rows), categories=["S", "M", "L"])
+    frame["code"] = pd.Categorical(rng.integers(1, 4, n_rows))  # categories that are numbers
+    frame["flag"] = rng.random(n_rows) > 0.5
+    # many rare values: the encoder's column for infrequent categories
+    frame["town"] = np.array([f"t{i}" for i in rng.zipf(1.5, n_rows) % 200], dtype=object)
+    y = y + (frame["colour"] == "red") + frame["code"].astype(int) / 3
+    if missing:
+        frame.loc[frame.index[::13], "colour"] = None
+        frame.loc[frame.index[::17], "a"] = np.nan
+        frame.loc[frame.index[::19], "size"] = np.nan
+    return frame, np.asarray(y)
+
+
+def test_frames_with_categories_predict_as_the_general_path(monkeypatch):
+    frame, y = _frame()
     reg = TorchMLPRegressor(**SMALL).fit(frame, y)
-    assert reg._inputs.numeric_plan() is None
-    _assert_same(monkeypatch, reg, "predict", frame[:5])
+    predictor = current_predictor(reg)
+    assert predictor is not None and predictor.frame is not None
+    assert len(reg._inputs.transformer_.named_transformers_["categorical"]
+               .infrequent_categories_[-1])  # the town column has a column for rare values
+    new, _ = _frame(seed=1)
+    new.loc[new.index[::5], "colour"] = "purple"        # unknown
+    new.loc[new.index[::7], "town"] = "nowhere"         # unknown, into the rare column
+    new["size"] = pd.Categorical(new["size"], categories=["XL", "L", "M", "S"])  # reordered
+    strings = new.astype({"colour": "string", "flag": object})
+    for rows in (frame, new, strings):
+        assert predictor.rows(rows) is not None  # the prepared path reads them
+        for n_rows in SIZES:
+            _assert_same(monkeypatch, reg, "predict", rows[:n_rows])
+    assert current_predictor(reg) is predictor
+
+
+@pytest.mark.parametrize("params", [{"n_bins": None}, {"input_scaling": None, "n_bins": None},
+                                    {"input_scaling": "standard"}], ids=str)
+def test_frames_with_categories_and_other_encodings(monkeypatch, params):
+    frame, y = _frame(missing=False)
+    clf = TorchMLPClassifier(**{**SMALL, **params}).fit(frame, y > np.median(y))
+    for n_rows in SIZES:
+        _assert_same(monkeypatch, clf, "predict_proba", frame[:n_rows])
+
+
+def test_frame_columns_the_plan_does_not_read_take_the_general_path(monkeypatch):
+    frame, y = _frame(n_rows=300)
+    reg = TorchMLPRegressor(**SMALL).fit(frame, y)
+    predictor = current_predictor(reg)
+    nullable = frame.astype({"b": "Int64"})
+    nullable.loc[nullable.index[3], "b"] = pd.NA
+    assert predictor.rows(nullable) is None
+    _assert_same(monkeypatch, reg, "predict", nullable[:10])
+    text = frame.astype({"a": object})
+    text.loc[text.index[2], "a"] = "oops"
+    assert predictor.rows(text) is None
+    with pytest.raises(ValueError, match="Column 'a' holds numbers"):
+        reg.predict(text)
+    with pytest.raises(ValueError, match="infinity in column 'c'"):
+        reg.predict(frame.assign(c=np.inf)[:1])
+    with pytest.raises(ValueError, match="The feature names should match"):
+        reg.predict(frame[frame.columns[::-1]][:1])
+    with pytest.raises(TypeError, match="must be a DataFrame with the same columns"):
+        reg.predict(frame.to_numpy()[:1])
+    dated = frame.assign(when=pd.date_range("2024-01-01", periods=len(frame), freq="h"))
+    dates = TorchMLPRegressor(**SMALL).fit(dated, y)
+    assert dates._inputs.frame_plan() is None
+    _assert_same(monkeypatch, dates, "predict", dated[:5])
+
+
+def test_sparse_rows_take_the_general_path():
+    X, y = _data(n_rows=300)
     sparse = TorchMLPRegressor(**{**SMALL, "n_bins": None}).fit(scipy.sparse.csr_matrix(X), y)
-    assert sparse._inputs.numeric_plan() is None
+    assert sparse._inputs.numeric_plan() is None and current_predictor(sparse) is None
     assert sparse.predict(X[:3]).shape == (3,)
 
 
