@@ -428,9 +428,10 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
         In float32 for float32 ``X`` on a model fitted on float32, else in
         float64: the forward pass then runs in float64 (the trained float32
         weights converted), so that a row's output does not depend on the
-        rows predicted with it. Numbers take the fitted model's prepared
-        path (``_predictor``), everything else the general one; the results
-        are the same.
+        rows predicted with it (beyond float64 rounding). Numbers and
+        categories take the fitted model's prepared path (``_predictor``),
+        everything else the general one; the results are the same to float64
+        rounding.
         """
         X = from_torch(X, "X")
         predictor = current_predictor(self)

@@ -42,8 +42,11 @@ from ._engine.network import linear_layers
 from ._tensors import to_tensor
 
 #: Up to this many rows, predict runs in numpy (per operation about 1 us
-#: against torch's 5-10); more rows run in torch, in chunks.
+#: against torch's several, and no thread of torch's waits for another on a
+#: busy machine); more rows run in torch, in chunks.
 NUMPY_ROWS = 64
+#: Fewer rows than this go through torch as this many (predict_raw's reason).
+MIN_TORCH_ROWS = 8
 #: Rows per forward pass in torch: on 2 threads, 2048 rows of float64 activations
 #: per thread (benchmarks/speed: 4096 ran 5-10 % faster than 1024 or 2048).
 CHUNK_ROWS = 4096
@@ -211,8 +214,22 @@ class Predictor:
         return X, finite, codes
 
     def raw(self, X, finite=False, codes=None):
-        """Return the network outputs (float64) of rows as ``rows`` returns them."""
-        if self.layers is not None and len(X) <= NUMPY_ROWS:
+        """Return the network outputs (float64) of rows as ``rows`` returns them.
+
+        A row's outputs are the same bits whatever rows come with it, within
+        each path: a single row is computed as two (one alone would take the
+        matrix-vector kernels, which round differently), fewer than
+        ``MIN_TORCH_ROWS`` as that many. Between the numpy and the torch
+        path they differ by float64 rounding.
+        """
+        n_rows = len(X)
+        numpy = self.layers is not None and n_rows <= NUMPY_ROWS
+        padded = 2 if numpy else MIN_TORCH_ROWS
+        if n_rows < padded:
+            X = np.concatenate([X, np.repeat(X[:1], padded - n_rows, axis=0)])
+            if codes is not None:
+                codes = np.concatenate([codes, np.repeat(codes[:1], padded - n_rows, axis=0)])
+        if numpy:
             h = self.plan.transform(X, finite)
             if codes is not None:
                 h = np.concatenate([h, self._onehot(codes)], axis=1)
@@ -221,11 +238,11 @@ class Predictor:
                     h = h @ weight
                     h += bias
                     h = activation(h)
-            return h
+            return h[:n_rows]
         X = to_tensor(self.plan.fill_rows(X, finite), torch.device("cpu"), dtype=torch.float64)
         with torch.inference_mode():
             return self.network(X, codes=None if codes is None else torch.from_numpy(codes),
-                                chunk_rows=CHUNK_ROWS).numpy()
+                                chunk_rows=CHUNK_ROWS)[:n_rows].numpy()
 
     def _onehot(self, codes):
         onehot = np.zeros((len(codes), self._n_onehot))

@@ -8,8 +8,10 @@ encodings and networks the estimators make; the checks of bad input keep
 their messages; a predictor never outlives the weights it copied.
 """
 
+import gc
 import pickle
 import warnings
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -338,6 +340,25 @@ def test_pickles_and_files_leave_the_predictor_behind(monkeypatch, tmp_path):
     for loaded in (pickle.loads(pickle.dumps(reg)), skorchless.load(tmp_path / "model.skorchless")):
         np.testing.assert_allclose(loaded.predict(X[:NUMPY_ROWS + 10]), expected, rtol=1e-12)
         _same_as_fresh(monkeypatch, loaded, X)
+
+
+def test_the_predictor_goes_with_its_estimator():
+    X, y = _data(n_rows=200)
+    reg = TorchMLPRegressor(**SMALL).fit(X, y)
+    reg.predict(X[:1])
+    gone = weakref.ref(reg)
+    del reg
+    gc.collect()
+    assert gone() is None and not any(key is None for key in _PREDICTORS.keyrefs())
+
+
+def test_one_row_is_the_same_bits_as_in_a_small_batch():
+    X, y = _data(n_rows=200)
+    reg = TorchMLPRegressor(**SMALL).fit(X, y)
+    batch = reg.predict(X[:NUMPY_ROWS])
+    assert all(reg.predict(X[i:i + 1])[0] == batch[i] for i in (0, 5, NUMPY_ROWS - 1))
+    large = reg.predict(X[:NUMPY_ROWS + 100])  # torch, in chunks
+    np.testing.assert_array_equal(reg.predict(X[:NUMPY_ROWS + 50]), large[:NUMPY_ROWS + 50])
 
 
 def test_no_warning_from_the_gather():
