@@ -30,6 +30,7 @@ from ._engine.optim import make_optimizer
 from ._engine.schedules import LearningRateSchedule
 from ._inputs import InputEncoder, split_validation, take_rows
 from ._persistence.pickling import PickleMixin
+from ._predictor import current_predictor, fitting
 from ._progress import ProgressBar, progress_bar_visible
 from ._results import store_result
 from ._shift import warn_if_untransformed
@@ -160,6 +161,12 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
 
     def _fit(self, X, y, sample_weight=None, X_val=None, y_val=None,
              sample_weight_val=None, *, incremental=False, classes=None):
+        with fitting(self):  # no prepared predict path meanwhile (see _predictor)
+            return self._fit_network(X, y, sample_weight, X_val, y_val, sample_weight_val,
+                                     incremental=incremental, classes=classes)
+
+    def _fit_network(self, X, y, sample_weight, X_val, y_val, sample_weight_val, *,
+                     incremental, classes):
         first_pass = not hasattr(self, "module_") or not (self.warm_start or incremental)
         _params.check_params(self)
         if incremental and self.early_stopping is True:
@@ -427,16 +434,18 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
         In float32 for float32 ``X`` on a model fitted on float32, else in
         float64: the forward pass then runs in float64 (the trained float32
         weights converted), so that a row's output does not depend on the
-        rows predicted with it.
+        rows predicted with it (beyond float64 rounding). Numbers and
+        categories take the fitted model's prepared path (``_predictor``),
+        everything else the general one; the results are the same to float64
+        rounding.
         """
-        check_is_fitted(self, "module_")
-        X, _ = self._inputs.validate(self, from_torch(X, "X"), reset=False)
-        dtype = np.result_type(getattr(X, "dtype", np.float64), self._fit_dtype)
-        X = self._inputs.transform(X)
-        # On the host: predict_raw moves one chunk at a time to the device.
-        X = to_tensor(X, torch.device("cpu"), name="X",
-                      dtype=torch.float32 if dtype == np.float32 else torch.float64)
-        output = to_numpy(predict_raw(self.module_, X))
+        X = from_torch(X, "X")
+        predictor = current_predictor(self)
+        rows = None if predictor is None else predictor.rows(X)
+        if rows is not None:
+            output = predictor.raw(*rows)
+        else:
+            output = self._general_raw_predict(X)
         if not np.isfinite(output).all():
             raise ValueError(
                 f"The network of this {type(self).__name__} outputs NaN or infinite "
@@ -444,6 +453,16 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
                 "seen in fit, or training diverged); rescale X or refit."
             )
         return output
+
+    def _general_raw_predict(self, X):
+        check_is_fitted(self, "module_")
+        X, _ = self._inputs.validate(self, X, reset=False)
+        dtype = np.result_type(getattr(X, "dtype", np.float64), self._fit_dtype)
+        X = self._inputs.transform(X)
+        # On the host: predict_raw moves one chunk at a time to the device.
+        X = to_tensor(X, torch.device("cpu"), name="X",
+                      dtype=torch.float32 if dtype == np.float32 else torch.float64)
+        return to_numpy(predict_raw(self.module_, X))
 
     @property
     def _fit_dtype(self):

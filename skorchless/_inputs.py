@@ -21,7 +21,8 @@ import scipy.sparse
 from sklearn import config_context
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import OneHotEncoder
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.utils.validation import (
     check_array,
     check_consistent_length,
@@ -37,7 +38,13 @@ from ._columns import (
     prepare_frame,
 )
 from ._compat import check_y
-from ._preprocessing import fit_transform_weighted, make_input_scaler
+from ._preprocessing import (
+    PiecewiseLinearEncoder,
+    WeightedRobustScaler,
+    fit_transform_weighted,
+    make_input_scaler,
+    smooth_clip,
+)
 from ._sparse import make_sparse_scaler
 
 #: Most one-hot columns of a categorical feature: the 63 most frequent
@@ -194,6 +201,45 @@ class InputEncoder:
         with _default_output():
             return self.transformer_.transform(X)
 
+    def numeric_plan(self):
+        """Return the fitted encoding of numeric arrays as a ``NumericPlan``, or None.
+
+        None when the encoding reads more than numbers (DataFrame columns of
+        other kinds, sparse input), for models of older versions, and for a
+        transformer that ``make_input_scaler`` does not make.
+        """
+        columns = getattr(self, "columns_", None)
+        if (getattr(self, "kinds_", None) is not None or self.categorical_
+                or getattr(self, "sparse_input_", True) or columns is None
+                or columns.fill_ is None):
+            return None
+        return _numeric_plan(columns, self.transformer_)
+
+    def frame_plan(self):
+        """Return the fitted encoding of DataFrames as a ``FramePlan``, or None.
+
+        For models fitted on a DataFrame of numeric and categorical columns
+        (no dates), encoded by ``make_frame_encoder``; None otherwise.
+        """
+        kinds = getattr(self, "kinds_", None)
+        columns = getattr(self, "columns_", None)
+        transformer = self.transformer_
+        if (not kinds or columns is None or set(kinds.values()) != {"numeric", "categorical"}
+                or not isinstance(transformer, ColumnTransformer)):
+            return None
+        parts = {name: (step, list(names)) for name, step, names in transformer.transformers_}
+        numeric, numeric_columns = parts.pop("numeric", (None, None))
+        onehot, categorical = parts.pop("categorical", (None, None))
+        remainder = parts.pop("remainder", ("drop", []))
+        slices = transformer.output_indices_
+        if (parts or remainder[0] != "drop" or not isinstance(onehot, OneHotEncoder)
+                or categorical != self.categorical_ or numeric_columns != columns.names_
+                or slices["numeric"].start != 0
+                or slices["categorical"].start != slices["numeric"].stop):
+            return None
+        plan = _numeric_plan(columns, None if numeric == "passthrough" else numeric)
+        return None if plan is None else FramePlan(kinds, plan, onehot)
+
     def _make_transformer(self, X):
         if scipy.sparse.issparse(X):
             return make_sparse_scaler(self.input_scaling, self.n_bins)
@@ -202,6 +248,234 @@ class InputEncoder:
         if self.categorical_:
             return make_frame_encoder(X.columns, self.categorical_, self.input_scaling, bins)
         return make_input_scaler(self.input_scaling, bins)
+
+
+def _numeric_plan(columns, transformer):
+    # The NumericPlan of a ColumnEncoder's numbers and the transformer after it
+    # (None: none), or None for a transformer make_input_scaler does not make.
+    steps = ([] if transformer is None else [step for _, step in transformer.steps]
+             if isinstance(transformer, Pipeline) else [transformer])
+    plan = {}
+    # The steps make_input_scaler makes, in its order: a scaler, the clip, the bins.
+    for step in steps:
+        if type(step) is StandardScaler and not plan:
+            plan["center"] = step.mean_ if step.with_mean else None
+            plan["scale"] = step.scale_ if step.with_std else None
+        elif type(step) is WeightedRobustScaler and not plan:
+            plan["center"] = step.center_ if step.with_centering else None
+            plan["scale"] = step.scale_ if step.with_scaling else None
+        elif (type(step) is FunctionTransformer and step.func is smooth_clip
+              and set(step.kw_args or {}) <= {"bound"} and set(plan) <= {"center", "scale"}):
+            plan["clip"] = float((step.kw_args or {}).get("bound", 3.0))
+        elif type(step) is PiecewiseLinearEncoder and "edges" not in plan:
+            plan["edges"] = step.edges_
+        else:
+            return None
+    return NumericPlan(columns.fill_, columns.indicated_, **plan)
+
+
+class NumericPlan:
+    """What ``InputEncoder.transform`` does to an array of numbers, as plain arrays.
+
+    In order: missing values (NaN) become ``fill`` and the indicator columns
+    of ``indicated`` are appended (``_columns.ColumnEncoder``); then
+    ``(X - center) / scale``; then ``smooth_clip(X, clip)``; then the bin
+    columns of ``edges`` are appended (``PiecewiseLinearEncoder``). A step
+    whose value is None is left out. ``transform`` computes what the
+    encoder's transformers compute, with the same numpy operations on the
+    same numbers, but without their validation, which a fitted model's
+    predict has done once already: for a float64 array it gives the same
+    bits.
+
+    Parameters
+    ----------
+    fill : ndarray of shape (n_features,)
+    indicated : list of int
+    center, scale : ndarray of shape (n_features + len(indicated),) or None
+    clip : float or None
+        The bound of ``smooth_clip``.
+    edges : list of ndarray or None
+        The bin edges of each column (empty: no bins).
+
+    Attributes
+    ----------
+    n_columns : int
+        Columns before the bins: ``n_features + len(indicated)``.
+    bin_column, left, width : ndarray
+        For each bin column: the column it encodes, its left edge and width.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorchless._inputs import NumericPlan
+    >>> plan = NumericPlan(np.array([0.5]), [0], center=None, scale=np.array([2.0, 1.0]))
+    >>> plan.transform(np.array([[4.0], [np.nan]]))
+    array([[2.  , 0.  ],
+           [0.25, 1.  ]])
+    """
+
+    def __init__(self, fill, indicated, center=None, scale=None, clip=None, edges=None):
+        self.fill = fill
+        self.indicated = list(indicated)
+        self.center, self.scale, self.clip = center, scale, clip
+        self.edges = edges
+        self.n_columns = len(fill) + len(self.indicated)
+        binned = [(j, e) for j, e in enumerate(edges or ()) if len(e)]
+        self.bin_column = np.array([j for j, e in binned for _ in e[1:]], dtype=np.intp)
+        self.left = np.concatenate([e[:-1] for _, e in binned] or [np.empty(0)])
+        self.width = np.concatenate([np.diff(e) for _, e in binned] or [np.empty(0)])
+
+    def fill_rows(self, X, finite=False):
+        """Return the float64 rows ``X`` with missing values filled and indicated.
+
+        ``finite``: the caller knows that ``X`` holds no NaN.
+        """
+        if finite:
+            indicators = np.zeros((len(X), len(self.indicated)))
+        else:
+            missing = np.isnan(X)
+            if missing.any():
+                X = np.where(missing, self.fill, X)
+            indicators = missing[:, self.indicated].astype(X.dtype)
+        return np.concatenate([X, indicators], axis=1) if self.indicated else X
+
+    def scale_rows(self, X):
+        """Return rows as ``fill_rows`` returns them, scaled and clipped."""
+        if self.center is not None:
+            X = X - self.center
+        if self.scale is not None:
+            X = X / self.scale
+        if self.clip is not None:
+            if np.isfinite(X).all():  # smooth_clip without its care for infinity
+                X = self.clip * (X / np.hypot(self.clip, X))
+            else:
+                X = smooth_clip(X, self.clip)
+        return X
+
+    def bins(self, X):
+        """Return the bin columns of rows as ``scale_rows`` returns them."""
+        bins = (X[:, self.bin_column] - self.left) / self.width
+        return np.minimum(np.maximum(bins, 0.0, out=bins), 1.0, out=bins)  # np.clip's values
+
+    def transform(self, X, finite=False):
+        """Return the float64 rows ``X`` encoded: filled, scaled, then the bin columns."""
+        X = self.scale_rows(self.fill_rows(X, finite))
+        return np.concatenate([X, self.bins(X)], axis=1) if len(self.bin_column) else X
+
+
+class FramePlan:
+    """What ``InputEncoder.transform`` does to a DataFrame of numbers and categories.
+
+    The numeric columns, converted as ``_columns.prepare_frame`` converts
+    them, are encoded by ``numbers`` (a ``NumericPlan``); each categorical
+    column becomes the index of its one-hot column, as the fitted
+    ``OneHotEncoder`` encodes it -- found once, by encoding every category
+    it knows, a missing value and an unknown one: the index within the
+    column's own block of one-hot columns, -1 for none (an unknown category
+    where there is no column for the rare ones).
+
+    Parameters
+    ----------
+    kinds : dict
+        ``{column: kind}``, numeric and categorical only, in order.
+    numbers : NumericPlan
+    onehot : sklearn.preprocessing.OneHotEncoder
+        Fitted on the categorical columns as ``_columns._as_strings`` gives them.
+
+    Attributes
+    ----------
+    numeric, categorical : list
+        The column names of each kind.
+    widths : list of int
+        The one-hot columns of each categorical column.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.preprocessing import OneHotEncoder
+    >>> from skorchless._inputs import FramePlan, NumericPlan
+    >>> onehot = OneHotEncoder(sparse_output=False, handle_unknown="infrequent_if_exist")
+    >>> onehot = onehot.fit(pd.DataFrame({"c": np.array(["a", "b"], dtype=object)}))
+    >>> plan = FramePlan({"x": "numeric", "c": "categorical"},
+    ...                  NumericPlan(np.zeros(1), []), onehot)
+    >>> numbers, codes = plan.columns(pd.DataFrame({"x": [1.5, 2.0], "c": ["b", "z"]}))
+    >>> numbers.tolist(), codes.tolist(), plan.widths
+    ([[1.5], [2.0]], [[1], [-1]], [2])
+    """
+
+    def __init__(self, kinds, numbers, onehot):
+        self.numeric = [name for name, kind in kinds.items() if kind == "numeric"]
+        self.categorical = [name for name, kind in kinds.items() if kind == "categorical"]
+        self.numbers = numbers
+        self.widths, self._known, self._missing, self._unknown = _onehot_columns(onehot)
+        self._index = [pd.Index(list(known), dtype=object) for known in self._known]
+        self._column_of = [np.array(list(known.values()), dtype=np.intp)
+                           for known in self._known]
+
+    def columns(self, X):
+        """Return ``(numbers, codes)`` of a validated DataFrame ``X``, or None.
+
+        ``numbers``: the numeric columns as float64 (NaN where missing);
+        ``codes``: per categorical column, the index of its hot column in
+        its block (-1: none). None where a column is of a dtype the
+        plan leaves to the general path (nullable or pyarrow numbers,
+        timedeltas, objects in a numeric column) or holds infinity.
+        """
+        numbers = np.empty((len(X), len(self.numeric)))
+        for j, name in enumerate(self.numeric):
+            column = X[name]
+            if not (isinstance(column.dtype, np.dtype) and column.dtype.kind in "iuf"):
+                return None
+            numbers[:, j] = column.to_numpy()
+        if np.isinf(numbers).any():
+            return None
+        codes = np.empty((len(X), len(self.categorical)), dtype=np.intp)
+        for k, name in enumerate(self.categorical):
+            codes[:, k] = self._codes(k, X[name])
+        return numbers, codes
+
+    def _codes(self, k, column):
+        known, unknown, missing = self._known[k], self._unknown[k], self._missing[k]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            # as _as_strings: each category as str() of its own value
+            lookup = np.array([known.get(str(c), unknown) for c in column.dtype.categories]
+                              + [missing], dtype=np.intp)
+            return lookup[column.array.codes]
+        values = column.astype(object).to_numpy()
+        strings = np.frompyfunc(str, 1, 1)(values)
+        found = self._index[k].get_indexer(strings)
+        codes = np.where(found >= 0, self._column_of[k][found], unknown)
+        return np.where(pd.isna(values), missing, codes)
+
+
+def _onehot_columns(onehot):
+    # ([width of each block], [{category: column}], [column of a missing
+    # value], [column of an unknown category]) of a fitted OneHotEncoder,
+    # each column within its block, -1 for none: found by encoding each
+    # category, NaN and a string that is none of them.
+    categories = onehot.categories_
+    unknown = "unknown"
+    while any(unknown in list(c) for c in categories):
+        unknown += "?"
+    n_probe = max(len(c) for c in categories) + 2
+    probe = pd.DataFrame({
+        name: np.array([*c, np.nan, *[unknown] * (n_probe - len(c) - 1)], dtype=object)
+        for name, c in zip(onehot.feature_names_in_, categories, strict=True)})
+    with _default_output():
+        encoded = np.asarray(onehot.transform(probe))
+    infrequent = getattr(onehot, "infrequent_categories_", [None] * len(categories))
+    widths = [len(c) - (0 if rare is None else len(rare) - 1)
+              for c, rare in zip(categories, infrequent, strict=True)]
+    starts = np.cumsum([0, *widths])
+    known, missing, unknowns = [], [], []
+    for k, c in enumerate(categories):
+        block = encoded[:, starts[k]:starts[k + 1]]
+        column = np.where(block.any(axis=1), block.argmax(axis=1), -1)
+        known.append({value: int(column[r]) for r, value in enumerate(c)
+                      if not (isinstance(value, float) and np.isnan(value))})
+        missing.append(int(column[len(c)]))
+        unknowns.append(int(column[-1]))
+    return widths, known, missing, unknowns
 
 
 def categorical_columns(X):

@@ -128,6 +128,43 @@ def goals(table, fits, valid, matmul_gflops):
     return pd.DataFrame(rows)
 
 
+def summarise_predicts(predicts):
+    """Per table and system: rows/s on 100k rows, one-row latency (array, DataFrame)."""
+    columns = {"predict_rows_per_s": "median", "one_row_us": "median",
+               "others_cores": "median"}
+    if "one_row_frame_us" in predicts:
+        columns["one_row_frame_us"] = "median"
+    table = (predicts.groupby(["dataset", "system"], sort=False).agg(columns)
+             .reset_index())
+    for column in ("predict_rows_per_s", "one_row_us", "one_row_frame_us"):
+        if column in table:  # each system's over sklearn's, paired within repeats
+            table[f"{column}_x_sklearn"] = [
+                _paired_ratio(predicts, d, s, "sklearn", column)
+                for d, s in zip(table.dataset, table.system, strict=True)]
+    return table
+
+
+def predict_goals(predicts):
+    """Rows of (goal, measured, met): the defaults' predict against scikit-learn's MLP."""
+    rows = []
+    for dataset in predicts.dataset.unique():
+        r = _paired_ratio(predicts, dataset, DEFAULTS_SYSTEM, "sklearn", "predict_rows_per_s")
+        rows.append({"goal": f"predict with the defaults >= 2x sklearn MLP rows/s "
+                             f"(100k rows of {dataset})",
+                     "measured": f"{r:.2f}x", "met": "yes" if r >= 2 else "**no**"})
+        for column, what in [("one_row_us", "an array"), ("one_row_frame_us", "a DataFrame")]:
+            if column not in predicts:
+                continue
+            r = _paired_ratio(predicts, dataset, DEFAULTS_SYSTEM, "sklearn", column)
+            ours = predicts[(predicts.dataset == dataset)
+                            & (predicts.system == DEFAULTS_SYSTEM)][column].median()
+            rows.append({"goal": f"one-row predict with the defaults <= sklearn MLP's "
+                                 f"latency ({dataset}, {what})",
+                         "measured": f"{ours:.0f} us, {r:.2f}x sklearn's",
+                         "met": "yes" if r <= 1 else "**no**"})
+    return pd.DataFrame(rows)
+
+
 def plot(table, path):
     import matplotlib
 
@@ -178,17 +215,20 @@ def write_report(records, out, *, plan, wall_s):
     matmul = ok[ok.task == "matmul"]
     matmul_gflops = float(matmul.matmul_gflops.median())
     fits = ok[ok.task == "fit"]
-    table = summarise_fits(fits, matmul_gflops)
-    valid = (ok[ok.task == "valid"].groupby("dataset", sort=False)
-             .agg(epoch_s=("epoch_s", "median"), valid_pass_s=("valid_pass_s", "median"),
-                  valid_rows=("valid_rows", "first")).reset_index())
+    predicts = ok[ok.task == "predict"]
+    measured = fits if len(fits) else predicts
+    valid = ok[ok.task == "valid"]
+    if len(valid):
+        valid = (valid.groupby("dataset", sort=False)
+                 .agg(epoch_s=("epoch_s", "median"), valid_pass_s=("valid_pass_s", "median"),
+                      valid_rows=("valid_rows", "first")).reset_index())
     grid = ok[ok.task == "grid"]
 
     threads = int(matmul.threads.iloc[0])
     md = [
         "# Speed suite results",
         "",
-        f"Plan `{plan}`, {int(fits.repeat.max()) + 1} interleaved repeat(s)"
+        f"Plan `{plan}`, {int(measured.repeat.max()) + 1} interleaved repeat(s)"
         + (f", {wall_s / 60:.1f} min" if np.isfinite(wall_s) else "")
         + f". {_cpu_name()}, {os.cpu_count()} logical CPUs, "
         f"{threads} torch thread(s) per process; torch {_version('torch')}, "
@@ -200,13 +240,25 @@ def write_report(records, out, *, plan, wall_s):
         f"{matmul.matmul_gflops.max():.0f}), {matmul.matmul256_gflops.median():.0f} "
         "GFLOP/s at 256x256 (one batch-sized product).",
         "",
-        f"Other processes kept a median of {fits.others_cores.median():.2f} core(s) busy "
-        f"during the timed fits (highest {fits.others_cores.max():.2f}, of "
-        f"{os.cpu_count()}); on a quiet machine this is about 0.",
+        f"Other processes kept a median of {measured.others_cores.median():.2f} core(s) "
+        f"busy during the timed {'fits' if len(fits) else 'predict calls'} (highest "
+        f"{measured.others_cores.max():.2f}, of {os.cpu_count()}); on a quiet machine "
+        "this is about 0.",
         "",
         "## Goals",
         "",
-        markdown_table(goals(table, fits, valid, matmul_gflops)),
+    ]
+    if not len(fits):
+        md += [markdown_table(predict_goals(predicts)), ""] if len(predicts) else []
+        md += _predict_section(predicts)
+        (out / "results.md").write_text("\n".join(md) + "\n")
+        return
+    table = summarise_fits(fits, matmul_gflops)
+    every_goal = goals(table, fits, valid, matmul_gflops)
+    if len(predicts):
+        every_goal = pd.concat([every_goal, predict_goals(predicts)], ignore_index=True)
+    md += [
+        markdown_table(every_goal),
         "",
         "## Fit and predict, medians over repeats",
         "",
@@ -274,12 +326,34 @@ def write_report(records, out, *, plan, wall_s):
                f"{int(g.main_threads_before)}/{int(g.main_threads_after)}; inside loky workers "
                f"(before/after a fit): {_probe(g.worker_threads_loky)}; inside threading "
                f"workers: {_probe(g.worker_threads_threading)}."]
+    md += [""] + _predict_section(predicts)
     if len(errors):
         md += ["", "## Failed measurements", ""]
         md += [f"- {r.get('task')} {r.get('system', '')} {r.get('dataset', '')}: {r['error']}"
                for _, r in errors.iterrows()]
     (out / "results.md").write_text("\n".join(md) + "\n")
     plot(table, out / "epoch_time.png")
+
+
+def _predict_section(predicts):
+    if not len(predicts):
+        return []
+    table = summarise_predicts(predicts)
+    names = {"dataset": "dataset", "system": "system",
+             "predict_rows_per_s": "rows/s (100k rows)", "predict_rows_per_s_x_sklearn":
+             "x sklearn", "one_row_us": "one row, array (us)", "one_row_us_x_sklearn":
+             "x sklearn", "one_row_frame_us": "one row, DataFrame (us)",
+             "one_row_frame_us_x_sklearn": "x sklearn", "others_cores": "others"}
+    shown = table[[c for c in names if c in table]]
+    shown.columns = [names[c] for c in shown.columns]
+    return ["## Predict", "",
+            "Each system fitted for one epoch on the table (and, for the DataFrame column, "
+            "on the table as a DataFrame); `rows/s`: predict on 100k rows (the table's "
+            "rows repeated), median of 5 calls; `one row`: median of 200 calls on the "
+            "first row, after 20 untimed ones. `x sklearn`: the ratio to scikit-learn's "
+            "MLP in the same repeat (rows/s: higher is faster; latency: lower is faster), "
+            "median over repeats. `others`: cores' worth of CPU other processes used "
+            "meanwhile.", "", markdown_table(shown), ""]
 
 
 def _probe(probes):

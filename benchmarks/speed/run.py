@@ -3,6 +3,7 @@
     python benchmarks/speed/run.py            # the full suite (~15 min on 2 quiet cores)
     python benchmarks/speed/run.py --quick    # a short version (~3 min)
     python benchmarks/speed/run.py --flights  # time to accuracy beside LightGBM and HGB
+    python benchmarks/speed/run.py --predict --repeats 5  # the predict measurements only
 
 Every system trains the same network (256, 256) with Adam, batch 256, for a
 fixed number of epochs without validation (see ``systems.py``) on real tables
@@ -12,6 +13,10 @@ an interleaved order -- every repeat runs every system on every dataset, the
 systems rotating -- and the tables report medians over the repeats, with the
 ratios taken between runs of the same repeat. A float32 matrix multiply, timed
 in every repeat, gives the throughput the hardware reaches.
+
+Every repeat also times ``predict`` of each system on the real tables (fitted
+for an epoch): 100k rows at once, and one row at a time on an array and on a
+DataFrame; ``--predict`` runs these alone.
 
 Writes ``results.csv`` (one row per measurement), ``results.md`` (tables and
 the goals) and ``epoch_time.png`` into ``--out`` (default: ``results/``).
@@ -74,7 +79,20 @@ def plan_tasks(plan, systems):
         for dataset in REAL:
             tasks.append({"task": "valid", "dataset": dataset,
                           "epochs": plan["valid_epochs"], "repeat": repeat})
+        tasks += plan_predict([repeat], systems)
     tasks.append({"task": "grid", **plan["grid"]})
+    return tasks
+
+
+def plan_predict(repeats, systems):
+    """The predict measurements of ``repeats``: every system on every real table, rotating."""
+    names = [*systems, DEFAULTS_SYSTEM]
+    tasks = []
+    for repeat in repeats:
+        for i, dataset in enumerate(REAL):
+            shift = (repeat + i) % len(names)
+            tasks += [{"task": "predict", "system": system, "dataset": dataset,
+                       "repeat": repeat} for system in names[shift:] + names[:shift]]
     return tasks
 
 
@@ -152,6 +170,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=0,
                         help="torch/MKL threads per process (default: torch's default)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--predict", action="store_true",
+                        help="only the predict measurements (and the matmul reference)")
     parser.add_argument("--flights", action="store_true",
                         help="time to accuracy on flights beside LightGBM and HGB, instead")
     parser.add_argument("--tta-datasets", nargs="+", default=["flights"],
@@ -187,20 +207,26 @@ def main(argv=None):
     plan = dict(PLANS["quick" if args.quick else "full"])
     if args.repeats:
         plan["repeats"] = args.repeats
-    tasks = plan_tasks(plan, args.systems)
+    if args.predict:
+        tasks = [task for repeat in range(plan["repeats"]) for task in (
+            [{"task": "matmul", "repeat": repeat}] + plan_predict([repeat], args.systems))]
+    else:
+        tasks = plan_tasks(plan, args.systems)
     records = []
     started = time.perf_counter()
     for i, task in enumerate(tasks, start=1):
         record = run_worker(task, args.threads)
         records.append(record)
         what = " ".join(str(task[k]) for k in ("task", "system", "dataset") if k in task)
-        note = record.get("error") or (f"{record['fit_s']:.2f} s" if "fit_s" in record else "")
+        note = record.get("error") or (f"{record['fit_s']:.2f} s" if "fit_s" in record else
+                                       f"{record['one_row_us']:.0f} us per row" if
+                                       "one_row_us" in record else "")
         print(f"[{i}/{len(tasks)}] {time.perf_counter() - started:6.0f}s  {what}  {note}",
               flush=True)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    write_report(records, args.out, plan="quick" if args.quick else "full",
-                 wall_s=time.perf_counter() - started)
+    name = ("predict" if args.predict else "quick" if args.quick else "full")
+    write_report(records, args.out, plan=name, wall_s=time.perf_counter() - started)
     print(f"Wrote {args.out / 'results.md'}")
 
 

@@ -20,6 +20,8 @@ LEARNING_RATE = 1e-3
 SYSTEMS = ("bare", "skorchless", "skorch", "sklearn")
 #: skorchless with its default ``alpha`` and ``input_scaling`` (run on the real tables).
 DEFAULTS_SYSTEM = "skorchless-defaults"
+#: The systems whose predict takes a pandas DataFrame (and checks its feature names).
+FRAME_SYSTEMS = ("skorchless", DEFAULTS_SYSTEM, "sklearn")
 
 
 def layer_sizes(n_features, hidden=HIDDEN):

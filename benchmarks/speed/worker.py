@@ -8,6 +8,9 @@ Prints one JSON object on its last line of output.
 Tasks
 -----
 fit     fit one system on one dataset, then time its predict.
+predict predict of one system fitted for an epoch: rows/s on 100k rows (the
+        table repeated), and the latency of one-row calls on an array and on a
+        DataFrame (systems that take one, fitted on the same table as a frame).
 matmul  float32 matrix-multiply throughput (2048^3 and 256^3, the batch shape).
 valid   share of a skorchless epoch spent in the validation pass.
 grid    GridSearchCV wall time with n_jobs=1 and n_jobs=2 (process and thread
@@ -84,6 +87,46 @@ def fit_task(system, dataset, epochs, seed=0, predict_rows=100_000, predict_repe
         "rss_before_mb": rss_before, "peak_rss_mb": peak_rss,
         "peak_rss_exact": peak_reset, "threads": torch.get_num_threads(),
     }
+
+
+def _median_of(fn, calls, warmup=20):
+    for _ in range(warmup):
+        fn()
+    return _median_time(fn, calls)
+
+
+def predict_task(system, dataset, seed=0, rows=100_000, repeats=5, calls=200):
+    """Time predict: ``rows`` rows at once (median of ``repeats``), one row (of ``calls``).
+
+    The model is fitted for one epoch (predict's cost does not depend on the
+    training). The one-row calls take the first row of the table, as an
+    array and, for the systems in ``systems.FRAME_SYSTEMS``, as a one-row
+    DataFrame of a model fitted on the table as a frame (columns ``x0``...),
+    so that every system checks the feature names it was fitted with.
+    """
+    import numpy as np
+    import pandas as pd
+
+    X, y = data.load(dataset)
+    model = systems.make(system, 1, seed).fit(X, y)
+    X_many = np.resize(X, (rows, X.shape[1]))  # the table's rows, repeated
+    model.predict(X_many)  # warm-up
+    with Meter() as meter:
+        many_s = _median_time(lambda: model.predict(X_many), repeats)
+        row = X[:1].copy()
+        one_s = _median_of(lambda: model.predict(row), calls)
+    result = {"task": "predict", "system": system, "dataset": dataset, "rows": rows,
+              "features": X.shape[1], "predict_rows_per_s": rows / many_s,
+              "one_row_us": one_s * 1e6, "others_cores": meter.others,
+              "threads": torch.get_num_threads()}
+    if system in systems.FRAME_SYSTEMS:
+        frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+        model = systems.make(system, 1, seed).fit(frame, y)
+        row = frame.iloc[:1].copy()
+        with Meter() as meter:
+            result["one_row_frame_us"] = _median_of(lambda: model.predict(row), calls) * 1e6
+        result["others_cores_frame"] = meter.others
+    return result
 
 
 def _tta_model(model, categorical):
@@ -221,8 +264,8 @@ def grid_task(rows, epochs, repeats):
             "worker_threads_threading": probes["threading"]}
 
 
-TASKS = {"fit": fit_task, "matmul": matmul_task, "valid": valid_task, "grid": grid_task,
-         "tta": tta_task}
+TASKS = {"fit": fit_task, "predict": predict_task, "matmul": matmul_task,
+         "valid": valid_task, "grid": grid_task, "tta": tta_task}
 
 
 if __name__ == "__main__":
