@@ -119,7 +119,11 @@ class RegressionTarget:
             np.average(((Y - center) / spread) ** 2, axis=0, weights=sample_weight)
         )
         self.center = center
-        self.scale = np.where((std > 0) & (std > 1e-12 * np.abs(center)), std, 1.0)
+        # A spread below 1e-12 of the centre is the centre's rounding (a constant
+        # y of 7.5e37 averages to 7.5e37 +- 1e22): the unit is then that floor,
+        # so that the rounding does not become huge targets.
+        floor = 1e-12 * np.abs(center)
+        self.scale = np.where((std > 0) & (std > floor), std, np.maximum(floor, 1.0))
 
     def to_network(self, y):
         """Return the encoded targets as the network is trained on them."""

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from skorchless import TorchMLPRegressor
 from skorchless._targets import MAX_LOG_MEAN, ClassificationTarget, RegressionTarget
 
 
@@ -53,3 +54,10 @@ def test_the_number_of_outputs_is_fixed_by_the_first_encoding():
     target.encode(np.zeros((4, 2)), fit=True)
     with pytest.raises(ValueError, match="y has 1 output"):
         target.encode(np.zeros(4), fit=False)
+
+
+def test_a_huge_constant_target_is_learned_as_a_constant():
+    # its mean is 7.5e37 give or take 1e22 of rounding: not a spread to learn
+    X, y = np.zeros((3, 1)), np.full(3, 7.5e37)
+    est = TorchMLPRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X, y)
+    np.testing.assert_allclose(est.predict(X), y, rtol=1e-6)
