@@ -43,8 +43,9 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         Strength of the L2 penalty on the weights, as in scikit-learn; the
         decoupled weight decay for ``"adamw"``.
     batch_size : int or "auto", default="auto"
-        Rows per mini-batch. ``"auto"`` is 256, or ``ceil(n_samples / 16)``
-        below 4096 training rows, so that an epoch makes at least 16 steps.
+        Rows per mini-batch. ``"auto"`` is 256, or ``ceil(n / 16)`` below
+        ``n = 4096`` rows trained on (without the validation rows), so that an
+        epoch makes at least 16 steps.
     learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, \
             default="constant"
         Learning-rate schedule: scikit-learn's three for ``solver="sgd"``, or
@@ -56,8 +57,8 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
     max_iter : int or "auto", default="auto"
         Maximum number of epochs (iterations for ``"lbfgs"``). ``"auto"`` is
         200 epochs, or more where 200 would make fewer than 10,000 optimizer
-        steps (below 12,800 rows; about 625 epochs of 16 steps below 4096
-        rows), so that small networks finish training: early stopping or
+        steps (below 12,800 rows trained on; about 625 epochs of 16 steps
+        below 4096), so that small networks finish training: early stopping or
         ``tol`` usually ends it sooner. 200 iterations for ``"lbfgs"``. An
         integer is used as it is.
     shuffle : bool, default=True

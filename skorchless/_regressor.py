@@ -54,8 +54,9 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         (``0.5 * alpha * ||W||^2`` per batch); the decoupled weight decay for
         ``"adamw"``.
     batch_size : int or "auto", default="auto"
-        Rows per mini-batch. ``"auto"`` is 256, or ``ceil(n_samples / 16)``
-        below 4096 training rows, so that an epoch makes at least 16 steps.
+        Rows per mini-batch. ``"auto"`` is 256, or ``ceil(n / 16)`` below
+        ``n = 4096`` rows trained on (without the validation rows), so that an
+        epoch makes at least 16 steps.
     learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, \
             default="constant"
         Learning-rate schedule. The first three are scikit-learn's, for
@@ -74,8 +75,8 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
     max_iter : int or "auto", default="auto"
         Maximum number of epochs (iterations for ``"lbfgs"``). ``"auto"`` is
         200 epochs, or more where 200 would make fewer than 10,000 optimizer
-        steps (below 12,800 rows; about 625 epochs of 16 steps below 4096
-        rows), so that small networks finish training: early stopping or
+        steps (below 12,800 rows trained on; about 625 epochs of 16 steps
+        below 4096), so that small networks finish training: early stopping or
         ``tol`` usually ends it sooner. 200 iterations for ``"lbfgs"``. An
         integer is used as it is.
     shuffle : bool, default=True
