@@ -331,7 +331,7 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
             self.module_, train_data,
             loss_fn=self._target.loss_function(),
             l2_penalty=self.alpha / total_weight,
-            max_iter=self.max_iter,
+            max_iter=_params.max_epochs(self, len(train_data), len(train_data)),
             max_fun=self.max_fun,
             tol=self.tol,
             first_epoch=len(self.history_) + 1,
@@ -340,6 +340,7 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
 
     def _train_stochastic(self, train_data, valid, incremental):
         batch_size = _params.batch_size(self, len(train_data))
+        max_epochs = _params.max_epochs(self, len(train_data), batch_size)
         saved = self.__dict__.pop("_optimizer_state", None)  # from a pickle
         if not incremental or getattr(self, "_optimizer", None) is None:
             self._optimizer = make_optimizer(
@@ -356,7 +357,7 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
             # Kept across partial_fit calls, as scikit-learn keeps its optimizer.
             self._schedule = LearningRateSchedule(
                 self._optimizer, kind, self.learning_rate_init, self.power_t,
-                max_epochs=self.max_iter, samples_seen=self.t_,
+                max_epochs=max_epochs, samples_seen=self.t_,
             )
         valid_data = score_fn = None
         if valid is not None:
@@ -373,7 +374,7 @@ class BaseTorchMLP(PickleMixin, BaseEstimator, ABC):
             optimizer=self._optimizer,
             schedule=self._schedule,
             batch_size=batch_size,
-            max_epochs=1 if incremental else self.max_iter,
+            max_epochs=1 if incremental else max_epochs,
             shuffle=self.shuffle,
             generator=self._generator,
             early_stopping=EarlyStopping(

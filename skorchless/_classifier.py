@@ -43,7 +43,9 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         Strength of the L2 penalty on the weights, as in scikit-learn; the
         decoupled weight decay for ``"adamw"``.
     batch_size : int or "auto", default="auto"
-        Rows per mini-batch; ``"auto"`` is ``min(256, n_samples)``.
+        Rows per mini-batch. ``"auto"`` is 256, or ``ceil(n / 16)`` below
+        ``n = 4096`` rows trained on (without the validation rows), so that an
+        epoch makes at least 16 steps.
     learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, \
             default="constant"
         Learning-rate schedule: scikit-learn's three for ``solver="sgd"``, or
@@ -52,8 +54,13 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         Initial learning rate (half of scikit-learn's 1e-3; see TorchMLPRegressor).
     power_t : float, default=0.5
         Exponent of ``"invscaling"``.
-    max_iter : int, default=200
-        Maximum number of epochs (iterations for ``"lbfgs"``).
+    max_iter : int or "auto", default="auto"
+        Maximum number of epochs (iterations for ``"lbfgs"``). ``"auto"`` is
+        200 epochs, or more where 200 would make fewer than 10,000 optimizer
+        steps (below 12,800 rows trained on; about 625 epochs of 16 steps
+        below 4096), so that small networks finish training: early stopping or
+        ``tol`` usually ends it sooner. 200 iterations for ``"lbfgs"``. An
+        integer is used as it is.
     shuffle : bool, default=True
         Shuffle the rows every epoch.
     random_state : int, RandomState instance or None, default=None
@@ -76,7 +83,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         Hold out a stratified ``validation_fraction`` of the rows, stop after
         ``n_iter_no_change`` epochs without improvement of the validation loss
         and restore the best epoch. ``"auto"`` turns it on when there are at
-        least 200 samples (or ``X_val`` is given).
+        least 50 samples (or ``X_val`` is given).
     validation_fraction : float, default=0.1
         Fraction of the rows held out for validation.
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
@@ -188,7 +195,7 @@ class TorchMLPClassifier(ClassifierMixin, BaseTorchMLP):
         learning_rate="constant",
         learning_rate_init=5e-4,
         power_t=0.5,
-        max_iter=200,
+        max_iter="auto",
         shuffle=True,
         random_state=None,
         tol=1e-4,

@@ -6,6 +6,7 @@ parameters into the settings the engine gets ("auto" resolved), in one place
 for both estimators.
 """
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,9 +22,15 @@ from ._preprocessing import INPUT_SCALINGS
 from ._tensors import resolve_device
 
 #: ``early_stopping="auto"`` holds out a validation set from this many samples on.
-AUTO_EARLY_STOPPING_MIN_SAMPLES = 200
-#: ``batch_size="auto"`` is ``min(AUTO_BATCH_SIZE, n_samples)``.
+AUTO_EARLY_STOPPING_MIN_SAMPLES = 50
+#: ``batch_size="auto"``: batches of at most this many rows ...
 AUTO_BATCH_SIZE = 256
+#: ... and at least this many steps per epoch: ``ceil(n / 16)`` rows below 4096.
+AUTO_STEPS_PER_EPOCH = 16
+#: ``max_iter="auto"``: this many epochs ...
+AUTO_MAX_ITER = 200
+#: ... or more, where they would make fewer optimizer steps than this.
+AUTO_MIN_STEPS = 10_000
 
 PARAMETER_CONSTRAINTS = {
     "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -34,7 +41,7 @@ PARAMETER_CONSTRAINTS = {
     "learning_rate": [StrOptions({*SGD_SCHEDULES, *BUDGET_SCHEDULES})],
     "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
     "power_t": [Interval(Real, 0, None, closed="left")],
-    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "max_iter": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
     "shuffle": ["boolean"],
     "random_state": ["random_state"],
     "tol": [Interval(Real, 0, None, closed="left")],
@@ -112,7 +119,7 @@ def early_stopping_on(estimator, n_samples):
     --------
     >>> from skorchless import TorchMLPRegressor
     >>> from skorchless._params import early_stopping_on
-    >>> early_stopping_on(TorchMLPRegressor(), 100), early_stopping_on(TorchMLPRegressor(), 200)
+    >>> early_stopping_on(TorchMLPRegressor(), 49), early_stopping_on(TorchMLPRegressor(), 50)
     (False, True)
     """
     if estimator.solver == "lbfgs":
@@ -125,18 +132,48 @@ def early_stopping_on(estimator, n_samples):
 def batch_size(estimator, n_samples):
     """Return the rows per mini-batch for ``n_samples`` training rows.
 
+    ``"auto"``: 256 rows, fewer on small data so that an epoch makes at least
+    ``AUTO_STEPS_PER_EPOCH`` optimizer steps (one row per batch below 17 rows).
+
     Examples
     --------
     >>> from skorchless import TorchMLPRegressor
     >>> from skorchless._params import batch_size
-    >>> batch_size(TorchMLPRegressor(), 100), batch_size(TorchMLPRegressor(), 10_000)
-    (100, 256)
+    >>> [batch_size(TorchMLPRegressor(), n) for n in (10, 100, 1000, 10_000)]
+    [1, 7, 63, 256]
+    >>> batch_size(TorchMLPRegressor(batch_size=200), 100)
+    100
     """
     if estimator.solver == "lbfgs":
         return n_samples
     if estimator.batch_size == "auto":
-        return min(AUTO_BATCH_SIZE, n_samples)
+        return max(1, min(AUTO_BATCH_SIZE, math.ceil(n_samples / AUTO_STEPS_PER_EPOCH)))
     return min(estimator.batch_size, n_samples)
+
+
+def max_epochs(estimator, n_samples, batch_size):
+    """Return the most epochs ``fit`` runs on ``n_samples`` rows in batches of ``batch_size``.
+
+    ``"auto"``: ``AUTO_MAX_ITER`` epochs, or as many as make ``AUTO_MIN_STEPS``
+    optimizer steps where that is more (on small data, where an epoch is a few
+    steps); for ``"lbfgs"``, ``AUTO_MAX_ITER`` iterations. An integer is used
+    as it is. Early stopping and ``tol`` usually end training before.
+
+    Examples
+    --------
+    >>> from skorchless import TorchMLPRegressor
+    >>> from skorchless._params import max_epochs
+    >>> max_epochs(TorchMLPRegressor(), 10, 1), max_epochs(TorchMLPRegressor(), 100_000, 256)
+    (1000, 200)
+    >>> max_epochs(TorchMLPRegressor(max_iter=200), 10, 1)
+    200
+    """
+    if estimator.max_iter != "auto":
+        return estimator.max_iter
+    if estimator.solver == "lbfgs":
+        return AUTO_MAX_ITER
+    steps_per_epoch = math.ceil(n_samples / batch_size)
+    return max(AUTO_MAX_ITER, math.ceil(AUTO_MIN_STEPS / steps_per_epoch))
 
 
 def schedule_kind(estimator, incremental):

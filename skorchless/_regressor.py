@@ -54,7 +54,9 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         (``0.5 * alpha * ||W||^2`` per batch); the decoupled weight decay for
         ``"adamw"``.
     batch_size : int or "auto", default="auto"
-        Rows per mini-batch; ``"auto"`` is ``min(256, n_samples)``.
+        Rows per mini-batch. ``"auto"`` is 256, or ``ceil(n / 16)`` below
+        ``n = 4096`` rows trained on (without the validation rows), so that an
+        epoch makes at least 16 steps.
     learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, \
             default="constant"
         Learning-rate schedule. The first three are scikit-learn's, for
@@ -70,8 +72,13 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         worse on large ones.
     power_t : float, default=0.5
         Exponent of ``"invscaling"``.
-    max_iter : int, default=200
-        Maximum number of epochs (iterations for ``"lbfgs"``).
+    max_iter : int or "auto", default="auto"
+        Maximum number of epochs (iterations for ``"lbfgs"``). ``"auto"`` is
+        200 epochs, or more where 200 would make fewer than 10,000 optimizer
+        steps (below 12,800 rows trained on; about 625 epochs of 16 steps
+        below 4096), so that small networks finish training: early stopping or
+        ``tol`` usually ends it sooner. 200 iterations for ``"lbfgs"``. An
+        integer is used as it is.
     shuffle : bool, default=True
         Shuffle the rows every epoch.
     random_state : int, RandomState instance or None, default=None
@@ -95,7 +102,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         Hold out ``validation_fraction`` of the rows, stop after
         ``n_iter_no_change`` epochs without improvement of the validation loss
         and restore the best epoch. ``"auto"`` turns it on when there are at
-        least 200 samples (or ``X_val`` is given); with it off, training stops
+        least 50 samples (or ``X_val`` is given); with it off, training stops
         when the training loss stops improving and keeps the last epoch.
     validation_fraction : float, default=0.1
         Fraction of the rows held out for validation.
@@ -230,7 +237,7 @@ class TorchMLPRegressor(RegressorMixin, BaseTorchMLP):
         learning_rate="constant",
         learning_rate_init=5e-4,
         power_t=0.5,
-        max_iter=200,
+        max_iter="auto",
         shuffle=True,
         random_state=None,
         tol=1e-4,

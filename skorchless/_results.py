@@ -90,7 +90,7 @@ def _warn_about_stop(estimator, result, incremental):
     elif (result.stop_reason == "max_iter" and not incremental
           and estimator.learning_rate not in BUDGET_SCHEDULES):
         warnings.warn(
-            f"{name}: maximum iterations ({estimator.max_iter}) reached and the "
+            f"{name}: maximum iterations ({estimator.n_iter_}) reached and the "
             "optimization hasn't converged yet.",
             ConvergenceWarning, stacklevel=6,
         )

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy.special import expit, softmax
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -154,9 +154,26 @@ class RegressionTarget:
         return weight * self.scale, bias * self.scale + self.center
 
     def score(self, output, y, sample_weight):
-        """R² of raw outputs (a float32 tensor) against encoded targets."""
+        """R² of raw outputs (a float32 tensor) against encoded targets.
+
+        ``r2_score``'s value, computed here because it runs after every epoch
+        and scikit-learn's input checks would cost more than the epoch on small
+        data. Each output's R² (1 - residual / total sum of squares; 1.0 for a
+        perfect fit of a constant target, 0.0 otherwise), averaged.
+        """
+        y_true = y.reshape(len(y), -1).astype(np.float64)
         y_pred = self._unscale(output.detach().cpu().numpy().astype(np.float64))
-        return float(r2_score(y.reshape(len(y), -1), y_pred, sample_weight=sample_weight))
+        if len(y_true) < 2:  # undefined: r2_score warns and returns NaN
+            return float(r2_score(y_true, y_pred, sample_weight=sample_weight))
+        weight = np.ones(len(y_true)) if sample_weight is None else np.asarray(sample_weight)
+        weight = weight.astype(np.float64)[:, None]
+        residual = (weight * (y_true - y_pred) ** 2).sum(axis=0)
+        total = (weight * (y_true - np.average(y_true, axis=0, weights=weight[:, 0])) ** 2
+                 ).sum(axis=0)
+        defined = total != 0
+        scores = np.where(residual == 0, 1.0, 0.0)
+        scores[defined] = 1.0 - residual[defined] / total[defined]
+        return float(scores.mean())
 
     def torch_head(self):
         """Return ``decode`` as a torch module on float64 outputs (for the export)."""
@@ -352,10 +369,13 @@ class ClassificationTarget:
 
     def score(self, output, y, sample_weight):
         """Accuracy of raw outputs (a float32 tensor) against encoded labels."""
-        y_pred = self._indices(output.detach().cpu().numpy())
-        if self.multilabel:
-            y_pred = y_pred.astype(np.float32)
-        return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
+        # ``accuracy_score``'s value (subset accuracy for multilabel), computed
+        # here: it runs after every epoch, and scikit-learn's input checks cost
+        # more than an epoch on small data.
+        correct = self._indices(output.detach().cpu().numpy()) == y
+        if correct.ndim > 1:
+            correct = correct.all(axis=1)
+        return float(np.average(correct, weights=sample_weight))
 
     def torch_head(self):
         """Return ``decode`` / ``proba`` as a torch module on float64 outputs (for the export)."""

@@ -1,12 +1,16 @@
 """Parameters: __init__ only assigns; every invalid value raises at fit, naming it."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skorchless import Callback, TorchMLPClassifier, TorchMLPRegressor
+from skorchless._params import batch_size, max_epochs
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 ESTIMATORS = [TorchMLPRegressor, TorchMLPClassifier]
@@ -23,6 +27,7 @@ INVALID_SHARED = [
     ("power_t", -0.5),
     ("max_iter", 0),
     ("max_iter", 2.5),
+    ("max_iter", "many"),
     ("shuffle", "yes"),
     ("random_state", "seed"),
     ("tol", -1e-4),
@@ -255,3 +260,38 @@ def test_tags_tell_the_truth(Estimator, fast):
     Y = np.column_stack([y, y]).astype(int if Estimator is TorchMLPClassifier else float)
     assert Estimator(**fast).fit(X, Y).predict(X).shape == (40, 2)
     assert tags.requires_fit and not tags.non_deterministic
+
+
+# ------------------------------------------------ what "auto" resolves to
+@pytest.mark.parametrize("n_samples, batch, epochs", [
+    (1, 1, 10_000), (10, 1, 1000), (80, 5, 625), (1000, 63, 625), (4096, 256, 625),
+    (10_000, 256, 250), (12_800, 256, 200), (100_000, 256, 200),
+])
+def test_auto_batch_size_and_epochs_follow_the_number_of_rows(n_samples, batch, epochs):
+    est = TorchMLPRegressor()
+    assert batch_size(est, n_samples) == batch
+    assert max_epochs(est, n_samples, batch) == epochs
+    steps_per_epoch = math.ceil(n_samples / batch)
+    assert steps_per_epoch >= min(16, n_samples)
+    assert epochs == 200 or epochs * steps_per_epoch >= 10_000  # 10,000 steps at least
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_explicit_batch_size_and_max_iter_are_used_as_they_are(Estimator):
+    X = np.random.RandomState(0).normal(size=(30, 2))
+    y = (X[:, 0] > 0).astype(int)
+    est = Estimator(hidden_layer_sizes=(4,), batch_size=30, max_iter=7, tol=0.0,
+                    n_iter_no_change=100, random_state=0, device="cpu").fit(X, y)
+    assert est.n_iter_ == 7 and est.t_ == 7 * 30
+    lbfgs = Estimator(hidden_layer_sizes=(4,), solver="lbfgs", random_state=0, device="cpu")
+    assert lbfgs.get_params()["max_iter"] == "auto"
+    assert max_epochs(lbfgs, 30, 30) == 200  # scikit-learn's iterations
+
+
+def test_the_convergence_warning_names_the_epochs_run():
+    X = np.random.RandomState(0).normal(size=(10, 2))
+    reg = TorchMLPRegressor(hidden_layer_sizes=(4,), tol=0.0, n_iter_no_change=10**6,
+                            random_state=0, device="cpu")
+    with pytest.warns(ConvergenceWarning, match=r"maximum iterations \(1000\) reached"):
+        reg.fit(X, X[:, 0])
+    assert reg.n_iter_ == 1000 and reg.t_ == 1000 * 10  # 10 steps of one row per epoch

@@ -59,9 +59,10 @@ def test_one_row_predictions_match_batch_predictions(regression_data, fast):
 
 # ------------------------------------------------------------------- losses
 def _constant_model(loss, y, **params):
-    """Fit on a constant feature: the network can only learn one number."""
+    """Fit on a constant feature, full-batch: the network can only learn one number."""
     X = np.zeros((len(y), 1))
     params = {"hidden_layer_sizes": (4,), "max_iter": 400, "learning_rate_init": 0.05,
+              "batch_size": len(y),
               "early_stopping": False, "n_iter_no_change": 400, "device": "cpu",
               "random_state": 0, "alpha": 0.0, "loss": loss, **params}
     return TorchMLPRegressor(**params).fit(X, y).predict(X[:1])[0]
@@ -227,9 +228,9 @@ def test_internal_split_never_trains_on_the_validation_rows(fast):
 
 
 @pytest.mark.parametrize("n_samples, early_stopping, expected", [
-    (200, "auto", True), (199, "auto", False), (30, True, True), (300, False, False),
+    (50, "auto", True), (49, "auto", False), (30, True, True), (300, False, False),
 ])
-def test_early_stopping_auto_needs_200_samples(n_samples, early_stopping, expected, fast):
+def test_early_stopping_auto_needs_50_samples(n_samples, early_stopping, expected, fast):
     X = np.random.RandomState(0).normal(size=(n_samples, 2))
     reg = _fit(X, X[:, 0], fast, early_stopping=early_stopping, max_iter=2)
     assert reg.do_early_stopping_ is expected
@@ -255,7 +256,7 @@ def test_early_stopping_stops_and_keeps_the_best_epoch(fast):
 # ------------------------------------------------------- warm start, partial_fit
 def test_warm_start_continues_from_the_previous_weights(regression_data, fast):
     X, y = regression_data
-    reg = _fit(X, y, fast, max_iter=3)
+    reg = _fit(X, y, fast, max_iter=3, early_stopping=False)
     coefs = reg.coefs_
     reg.set_params(warm_start=True, max_iter=2, learning_rate_init=1e-12)
     reg.fit(X, y)
@@ -267,7 +268,7 @@ def test_warm_start_continues_from_the_previous_weights(regression_data, fast):
 
 def test_without_warm_start_fit_starts_afresh(regression_data, fast):
     X, y = regression_data
-    reg = _fit(X, y, fast, max_iter=3)
+    reg = _fit(X, y, fast, max_iter=3, early_stopping=False)
     first = reg.predict(X)
     reg.set_params(max_iter=2).fit(X, y)
     assert len(reg.history_) == 2 and reg.t_ == 2 * 60
@@ -374,7 +375,7 @@ def test_silent_by_default(regression_data, fast, capsys):
 
 def test_fitted_attributes(regression_data, fast):
     X, y = regression_data
-    reg = _fit(X, y, fast, hidden_layer_sizes=(6, 4))
+    reg = _fit(X, y, fast, hidden_layer_sizes=(6, 4), early_stopping=False)
     assert reg.n_features_in_ == 3 and reg.out_activation_ == "identity"
     assert [c.shape for c in reg.coefs_] == [(3, 6), (6, 4), (4, 1)]
     assert [b.shape for b in reg.intercepts_] == [(6,), (4,), (1,)]

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.metrics import accuracy_score, r2_score
 
 from skorchless import TorchMLPRegressor
 from skorchless._targets import MAX_LOG_MEAN, ClassificationTarget, RegressionTarget
@@ -61,3 +62,33 @@ def test_a_huge_constant_target_is_learned_as_a_constant():
     X, y = np.zeros((3, 1)), np.full(3, 7.5e37)
     est = TorchMLPRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X, y)
     np.testing.assert_allclose(est.predict(X), y, rtol=1e-6)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("y", [np.arange(8.0), np.column_stack([np.arange(8.0), np.full(8, 3.0)])],
+                         ids=["one output", "a constant output"])
+def test_the_validation_r2_is_r2_score(y, weighted):
+    rng = np.random.RandomState(0)
+    target = _regression_target("squared_error", y)
+    encoded = target.encode(y, fit=False)
+    weight = rng.uniform(0.5, 2.0, size=len(y)) if weighted else None
+    for output in (rng.normal(size=(8, encoded.reshape(8, -1).shape[1])),
+                   target.to_network(encoded)):  # random, and perfect
+        expected = r2_score(y, target.decode(output), sample_weight=weight)
+        score = target.score(torch.from_numpy(output.astype(np.float32)), encoded, weight)
+        assert score == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("y", [np.array([0, 1, 1, 0, 1, 0]), np.array([0, 1, 2, 2, 1, 0]),
+                               np.array([[1, 0], [0, 1], [1, 1], [0, 0], [1, 0], [0, 1]])],
+                         ids=["binary", "multiclass", "multilabel"])
+def test_the_validation_accuracy_is_accuracy_score(y, weighted):
+    rng = np.random.RandomState(0)
+    target = ClassificationTarget(None, 0.0)
+    encoded = target.encode(y, fit=True)
+    weight = rng.uniform(0.5, 2.0, size=len(y)) if weighted else None
+    output = rng.normal(size=(len(y), target.n_outputs))
+    expected = accuracy_score(y, target.decode(output), sample_weight=weight)
+    score = target.score(torch.from_numpy(output.astype(np.float32)), encoded, weight)
+    assert score == pytest.approx(expected)

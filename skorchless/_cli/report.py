@@ -290,7 +290,7 @@ def _save_plots(output, task, model, y_test, y_pred, target):
 
 _STOP_REASONS = {
     "no_improvement": "no improvement of the validation loss for {patience} epochs",
-    "max_iter": "reached --max-iter ({max_iter} epochs) while still improving",
+    "max_iter": "ran all the epochs that --max-iter allows while still improving",
     "max_fun": "reached the most loss evaluations of L-BFGS (max_fun)",
     "converged": "converged (the gradient fell below tol)",
     "callback": "a callback stopped training",
@@ -322,7 +322,7 @@ def _summary(facts, estimator, output, files, classification_report=None):
     ]
     lines += [f"  {name:<18} {value:.4f}" for name, value in facts["test_scores"].items()]
     reason = _STOP_REASONS.get(training["stop_reason"], training["stop_reason"]).format(
-        patience=estimator.n_iter_no_change, max_iter=estimator.max_iter)
+        patience=estimator.n_iter_no_change)
     score_name = "accuracy" if task == "classification" else "R²"
     lines += [
         "",

@@ -5,11 +5,12 @@
 module's globals) with ``MLPClassifier`` / ``MLPRegressor`` bound to
 ``TorchMLPClassifier`` / ``TorchMLPRegressor`` whose defaults are
 scikit-learn's for the parameters both share (``hidden_layer_sizes=(100,)``,
-``learning_rate_init=0.001``, ``early_stopping=False``), so that each of its
-tests runs as written, on our classes. ``extras="off"`` also switches off what
-scikit-learn's MLP does not have (``input_scaling``, ``n_bins``,
-``ema_decay``, ``label_smoothing``); ``extras="defaults"`` keeps our defaults
-for them.
+``learning_rate_init=0.001``, ``early_stopping=False``, and for ``batch_size``
+and ``max_iter``, whose ``"auto"`` differs, scikit-learn's ``200``), so that
+each of its tests runs as written, on our classes. ``extras="off"`` also
+switches off what scikit-learn's MLP does not have (``input_scaling``,
+``n_bins``, ``ema_decay``, ``label_smoothing``); ``extras="defaults"`` keeps
+our defaults for them.
 """
 
 import inspect
@@ -22,7 +23,7 @@ from skorchless import TorchMLPClassifier, TorchMLPRegressor
 
 SKLEARN_TESTS = Path(sklearn.neural_network.__file__).parent / "tests" / "test_mlp.py"
 SHARED_DEFAULTS = {"hidden_layer_sizes": (100,), "learning_rate_init": 0.001,
-                   "early_stopping": False}
+                   "early_stopping": False, "batch_size": 200, "max_iter": 200}
 EXTRAS_OFF = {"input_scaling": None, "n_bins": None, "ema_decay": None}
 CLASSIFIER_EXTRAS_OFF = {"label_smoothing": 0.0, "calibration": None}
 
