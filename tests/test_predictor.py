@@ -84,6 +84,17 @@ def test_the_regressor_predicts_as_the_general_path(monkeypatch, params):
     assert current_predictor(reg) is predictor  # kept while the weights stand
 
 
+def test_blocks_and_chunks_of_other_sizes_predict_as_the_general_path(monkeypatch):
+    X, y = _data(missing=True)
+    reg = TorchMLPRegressor(**SMALL).fit(X, y)
+    frame, y_frame = _frame()
+    clf = TorchMLPClassifier(**SMALL).fit(frame, y_frame > 0)
+    monkeypatch.setattr("skorchless._predictor.CHUNK_ROWS", 512)
+    monkeypatch.setattr("skorchless._engine.inference.BLOCK_ROWS", 1500)
+    _assert_same(monkeypatch, reg, "predict", X)  # blocks of 1500, 1500, 1300 rows
+    _assert_same(monkeypatch, clf, "predict_proba", frame)
+
+
 @pytest.mark.parametrize("missing_in_fit", [True, False])
 def test_missing_values_are_filled_and_indicated_as_in_the_general_path(
         monkeypatch, missing_in_fit):
