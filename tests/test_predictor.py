@@ -165,6 +165,8 @@ def test_a_frame_of_numbers_predicts_as_the_general_path(monkeypatch):
     for n_rows in SIZES:
         _assert_same(monkeypatch, reg, "predict", frame[:n_rows])
     assert isinstance(current_predictor(reg), Predictor)
+    pl = pytest.importorskip("polars")
+    _assert_same(monkeypatch, reg, "predict", pl.from_pandas(frame[:3]))
     assert current_predictor(reg).rows(frame[:1]) is not None
     # other columns, or the same in another order: the general path's checks
     assert current_predictor(reg).rows(frame[frame.columns[::-1]]) is None
@@ -211,6 +213,8 @@ def test_frames_with_categories_predict_as_the_general_path(monkeypatch):
         for n_rows in SIZES:
             _assert_same(monkeypatch, reg, "predict", rows[:n_rows])
     assert current_predictor(reg) is predictor
+    pl = pytest.importorskip("polars")
+    _assert_same(monkeypatch, reg, "predict", pl.from_pandas(frame[:NUMPY_ROWS + 3]))
 
 
 @pytest.mark.parametrize("params", [{"n_bins": None}, {"input_scaling": None, "n_bins": None},
