@@ -37,6 +37,7 @@ import torch
 from scipy.special import expit
 from torch import nn
 
+from ._columns import as_pandas
 from ._engine.inference import FrozenMLP
 from ._engine.network import linear_layers
 from ._tensors import to_tensor
@@ -187,6 +188,8 @@ class Predictor:
         column of each one-hot block (None without categories).
         """
         codes = None
+        if not isinstance(X, np.ndarray | pd.DataFrame):
+            X = as_pandas(X, "X")  # polars, pyarrow: the same pandas frame
         if isinstance(X, np.ndarray):
             if self.feature_names is not None:
                 return None

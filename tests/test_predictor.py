@@ -84,6 +84,17 @@ def test_the_regressor_predicts_as_the_general_path(monkeypatch, params):
     assert current_predictor(reg) is predictor  # kept while the weights stand
 
 
+def test_blocks_and_chunks_of_other_sizes_predict_as_the_general_path(monkeypatch):
+    X, y = _data(missing=True)
+    reg = TorchMLPRegressor(**SMALL).fit(X, y)
+    frame, y_frame = _frame()
+    clf = TorchMLPClassifier(**SMALL).fit(frame, y_frame > 0)
+    monkeypatch.setattr("skorchless._predictor.CHUNK_ROWS", 512)
+    monkeypatch.setattr("skorchless._engine.inference.BLOCK_ROWS", 1500)
+    _assert_same(monkeypatch, reg, "predict", X)  # blocks of 1500, 1500, 1300 rows
+    _assert_same(monkeypatch, clf, "predict_proba", frame)
+
+
 @pytest.mark.parametrize("missing_in_fit", [True, False])
 def test_missing_values_are_filled_and_indicated_as_in_the_general_path(
         monkeypatch, missing_in_fit):
@@ -154,6 +165,8 @@ def test_a_frame_of_numbers_predicts_as_the_general_path(monkeypatch):
     for n_rows in SIZES:
         _assert_same(monkeypatch, reg, "predict", frame[:n_rows])
     assert isinstance(current_predictor(reg), Predictor)
+    pl = pytest.importorskip("polars")
+    _assert_same(monkeypatch, reg, "predict", pl.from_pandas(frame[:3]))
     assert current_predictor(reg).rows(frame[:1]) is not None
     # other columns, or the same in another order: the general path's checks
     assert current_predictor(reg).rows(frame[frame.columns[::-1]]) is None
@@ -200,6 +213,8 @@ def test_frames_with_categories_predict_as_the_general_path(monkeypatch):
         for n_rows in SIZES:
             _assert_same(monkeypatch, reg, "predict", rows[:n_rows])
     assert current_predictor(reg) is predictor
+    pl = pytest.importorskip("polars")
+    _assert_same(monkeypatch, reg, "predict", pl.from_pandas(frame[:NUMPY_ROWS + 3]))
 
 
 @pytest.mark.parametrize("params", [{"n_bins": None}, {"input_scaling": None, "n_bins": None},

@@ -350,10 +350,12 @@ def _predict_section(predicts):
             "Each system fitted for one epoch on the table (and, for the DataFrame column, "
             "on the table as a DataFrame); `rows/s`: predict on 100k rows (the table's "
             "rows repeated), median of 5 calls; `one row`: median of 200 calls on the "
-            "first row, after 20 untimed ones. `x sklearn`: the ratio to scikit-learn's "
-            "MLP in the same repeat (rows/s: higher is faster; latency: lower is faster), "
-            "median over repeats. `others`: cores' worth of CPU other processes used "
-            "meanwhile.", "", markdown_table(shown), ""]
+            "first row, after 20 untimed ones. Each timing is run again (up to 20 times, "
+            "a second apart) until other processes kept fewer than 0.1 cores busy during "
+            "it; `others`: what they kept busy during the timings used (0 on a quiet "
+            "machine). `x sklearn`: the ratio to scikit-learn's MLP in the same repeat "
+            "(rows/s: higher is faster; latency: lower is faster), median over repeats.",
+            "", markdown_table(shown), ""]
 
 
 def _probe(probes):

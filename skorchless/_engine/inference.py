@@ -11,6 +11,7 @@ training never sees these objects.
 """
 
 import itertools
+import math
 import warnings
 
 import torch
@@ -18,6 +19,10 @@ from torch import nn
 
 from .network import SeededDropout
 
+#: Scaled values below this magnitude square without overflow.
+_HUGE = 1e150
+#: Rows scaled and binned at once (the activations go by chunks of fewer).
+BLOCK_ROWS = 65536
 #: Activations applied in place on the buffers; others run as their module.
 _IN_PLACE = {nn.ReLU: torch.relu_, nn.Tanh: torch.tanh_, nn.Sigmoid: torch.sigmoid_,
              nn.Identity: None}
@@ -116,6 +121,7 @@ class BinnedLinear:
         starts = list(itertools.accumulate((count + 1 for count in counts), initial=0))
         self.first_row = torch.tensor(starts[:-1], dtype=torch.int32)[:, None]
         self.n_rows = starts[-1]  # of the C blocks, which the W blocks follow
+        self.w_offset = torch.tensor([[0], [self.n_rows]], dtype=torch.int32)
         self.counts = torch.tensor(counts, dtype=torch.int32)[:, None]
         # the row of each block's zero row, past the C and W blocks
         self.block_row = torch.tensor(list(itertools.accumulate(
@@ -123,8 +129,8 @@ class BinnedLinear:
             dtype=torch.int64)[:len(onehot)]
         self.right = right
         self.table = torch.cat([*cumulative, *own, *blocks]) if binned or blocks else zero[:0]
-        self.left = torch.cat(left) if binned else zero[0, :0]
-        self.span = torch.cat(span) if binned else zero[0, :0]
+        self.edges = (torch.stack([torch.cat(left), torch.cat(span)], dim=1) if binned
+                      else zero[0, :0].reshape(0, 2))
         self.add_bias = not (binned or blocks)
         if not self.add_bias:
             # torch warns once per process that sparse CSR tensors are in beta;
@@ -135,46 +141,62 @@ class BinnedLinear:
                      codes=torch.zeros((1, len(onehot)), dtype=torch.int64))
 
     def workspace(self, n_rows):
-        """Return buffers for calls on up to ``n_rows`` rows (not to share between threads)."""
+        """Return buffers for ``entries`` of up to ``n_rows`` rows (one caller at a time)."""
         width = 2 * len(self.binned) + len(self.block_row)
         return (torch.arange(0, width * n_rows + 1, width, dtype=torch.int32),
                 self.table.new_ones((n_rows, width)))
 
-    def __call__(self, x, out=None, workspace=None, codes=None):
+    def __call__(self, x, out=None, codes=None):
         """Return ``[x, bins(x), one-hot(codes)] @ weight.T + bias`` for rows ``x``.
 
         ``codes``: per row and one-hot block, the hot column within the block
-        (-1: none); ``out``: where to write; ``workspace``: buffers from
-        ``workspace`` (made for this call if None).
+        (-1: none); ``out``: where to write.
         """
+        workspace = self.workspace(len(x))
+        return self.product(x, self.entries(x, codes, workspace), out=out)
+
+    def product(self, x, entries, out=None):
+        """Return the layer's outputs of rows ``x`` from their ``entries`` (in ``out``)."""
         if self.add_bias:
             return torch.addmm(self.bias, x, self.plain_weight, out=out)
         out = torch.mm(x, self.plain_weight, out=out)
-        gather = self._gather(x, codes, workspace or self.workspace(len(x)))
+        pointers, columns, values = entries
+        n = len(x)
+        gather = torch.sparse_csr_tensor(pointers[:n + 1], columns[:n].reshape(-1),
+                                         values[:n].reshape(-1), check_invariants=False,
+                                         size=(n, self.table.shape[0]))
         return out.addmm_(gather, self.table)
 
-    def _gather(self, x, codes, workspace):
-        # Row i of the sparse matrix: 1 at C[b] and the fraction at W[b] of
-        # each binned column, 1 at the hot (or zero) row of each one-hot
-        # block; column indices in increasing order. int32 indices: what the
-        # sparse kernels take without a copy.
+    def entries(self, x, codes, workspace, bounded=False):
+        """Return the sparse rows that gather the bins' and categories' part of rows ``x``.
+
+        ``(pointers, columns, values)``: row i holds 1 at C[b] and the
+        fraction at W[b] of each binned column, 1 at the hot (or zero) row of
+        each one-hot block, columns in increasing order, the same number in
+        every row (so that the entries of rows ``a:b`` are
+        ``pointers[:b - a + 1], columns[a:b], values[a:b]``). int32 indices:
+        what the sparse kernels take without a copy. ``bounded``: ``x`` is
+        finite, so that no value passes the +inf padding of the right edges.
+        """
         pointers, values = workspace
         n, n_binned = len(x), len(self.binned)
-        columns = []
+        values = values[:n]
+        columns = torch.empty((n, 0), dtype=torch.int32)
         if n_binned:
             binned = torch.index_select(x.t(), 0, self.binned)           # (F, n)
             rows = torch.searchsorted(self.right, binned, right=True, out_int32=True)
-            rows = torch.minimum(rows, self.counts, out=rows).add_(self.first_row)
-            fraction = values[:n, n_binned:2 * n_binned].t()             # (F, n) view
-            torch.sub(binned, self.left[rows], out=fraction)
-            fraction.div_(self.span[rows]).clamp_(0.0, 1.0)
-            rows = rows.t()
-            columns += [rows, rows + self.n_rows]
+            if not bounded:
+                torch.minimum(rows, self.counts, out=rows)
+            rows.add_(self.first_row)
+            edges = self.edges[rows]                                     # (F, n, 2)
+            fraction = values[:, n_binned:2 * n_binned].t()              # (F, n) view
+            torch.sub(binned, edges[..., 0], out=fraction)
+            fraction.div_(edges[..., 1]).clamp_(0.0, 1.0)
+            columns = (rows.t()[:, None, :] + self.w_offset).reshape(n, -1)
         if len(self.block_row):
-            columns.append((codes + 1 + self.block_row).int())
-        return torch.sparse_csr_tensor(
-            pointers[:n + 1], torch.cat(columns, dim=1).reshape(-1), values[:n].reshape(-1),
-            check_invariants=False, size=(n, self.table.shape[0]))
+            hot = (codes + 1 + self.block_row).int()
+            columns = torch.cat([columns, hot], dim=1) if n_binned else hot
+        return pointers, columns, values
 
 
 class FrozenMLP:
@@ -281,60 +303,76 @@ class FrozenMLP:
         """Return the outputs of rows ``X`` (n_samples, n_inputs), a chunk of rows at a time.
 
         ``codes`` (n_samples, n_blocks): the hot column of each one-hot block
-        (-1: none), when the first layer has blocks.
+        (-1: none), when the first layer has blocks. The scaling and the
+        sparse rows of the first layer are computed for ``BLOCK_ROWS`` rows
+        at once (a few large operations, which run on all threads), the
+        layers for ``chunk_rows`` (whose activations stay in cache).
         """
         n_rows = X.shape[0]
         chunk_rows = min(chunk_rows, n_rows)
+        block_rows = min(max(BLOCK_ROWS, chunk_rows), n_rows)
         out = X.new_empty((n_rows, self.layers[-1][0].shape[1]))
         # Two buffers per hidden width, used in turn; the last layer writes into out.
         buffers = {}
-        scaled = X.new_empty((chunk_rows, X.shape[1]))
-        workspace = None if self.first is None else self.first.workspace(chunk_rows)
-        infinite = self._may_overflow(X)
-        for start in range(0, n_rows, chunk_rows):
-            stop = min(start + chunk_rows, n_rows)
-            h = self._scaled(X[start:stop], scaled[:stop - start], infinite)
-            for i, (weight, bias, activation) in enumerate(self.layers):
-                if i == len(self.layers) - 1:
-                    target = out[start:stop]
-                else:
-                    pair = buffers.setdefault(weight.shape[1], [
-                        X.new_empty((chunk_rows, weight.shape[1])) for _ in range(2)])
-                    target = pair[i % 2][:stop - start]
-                if i == 0 and self.first is not None:
-                    h = self.first(h, out=target, workspace=workspace,
-                                   codes=None if codes is None else codes[start:stop])
-                else:
-                    h = torch.addmm(bias, h, weight, out=target)
-                if type(activation) in _IN_PLACE:
-                    if _IN_PLACE[type(activation)] is not None:
-                        _IN_PLACE[type(activation)](h)
-                elif activation is not None:
-                    h = activation(h)
+        scaled = X.new_empty((block_rows, X.shape[1]))
+        workspace = None if self.first is None else self.first.workspace(block_rows)
+        largest = self._largest(X)
+        for block in range(0, n_rows, block_rows):
+            end = min(block + block_rows, n_rows)
+            x = self._scaled(X[block:end], scaled[:end - block], largest)
+            entries = None if self.first is None else self.first.entries(
+                x, None if codes is None else codes[block:end], workspace, largest < _HUGE)
+            for start in range(0, end - block, chunk_rows):
+                stop = min(start + chunk_rows, end - block)
+                h = x[start:stop]
+                for i, (weight, bias, activation) in enumerate(self.layers):
+                    if i == len(self.layers) - 1:
+                        target = out[block + start:block + stop]
+                    else:
+                        pair = buffers.setdefault(weight.shape[1], [
+                            X.new_empty((chunk_rows, weight.shape[1])) for _ in range(2)])
+                        target = pair[i % 2][:stop - start]
+                    if i == 0 and self.first is not None:
+                        pointers, columns, values = entries
+                        h = self.first.product(h, (pointers, columns[start:stop],
+                                                   values[start:stop]), out=target)
+                    else:
+                        h = torch.addmm(bias, h, weight, out=target)
+                    if type(activation) in _IN_PLACE:
+                        if _IN_PLACE[type(activation)] is not None:
+                            _IN_PLACE[type(activation)](h)
+                    elif activation is not None:
+                        h = activation(h)
         return out
 
-    def _may_overflow(self, X):
-        # Whether scaling X can give infinity, which smooth_clip turns into
-        # +-bound (and hypot would not): checked once, on the columns' extremes.
-        if self.bound is None or not len(X):
-            return False
-        ends = torch.stack(torch.aminmax(X, dim=0))
+    def _largest(self, X):
+        # A bound on the magnitude of the scaled values, from X's largest
+        # (inf where they may be infinite, or X holds NaN): it decides once per
+        # call whether the clip needs smooth_clip's care for huge values.
+        if not len(X) or (self.bound is None and self.first is None):
+            return 0.0
+        low, high = (float(v) for v in torch.aminmax(X))
+        largest = max(-low, high) if low == low and high == high else math.inf
         if self.center is not None:
-            ends = ends - self.center
-        if self.scale is not None:
-            ends = ends / self.scale
-        return bool(torch.isinf(ends).any())
+            largest += float(self.center.abs().max()) if len(self.center) else 0.0
+        if self.scale is not None and len(self.scale):
+            smallest = float(self.scale.abs().min())
+            largest = largest / smallest if smallest > 0 else math.inf
+        return largest
 
-    def _scaled(self, x, out, infinite):
+    def _scaled(self, x, out, largest):
         if self.center is None and self.scale is None and self.bound is None:
             return x
         if self.center is not None:
             x = torch.sub(x, self.center, out=out)
         if self.scale is not None:
             x = torch.div(x, self.scale, out=out)
-        if self.bound is not None and infinite:  # smooth_clip's limit: +-bound
-            x = torch.where(torch.isinf(x), torch.copysign(self.bound, x),
-                            self.bound * (x / torch.hypot(self.bound, x)))
-        elif self.bound is not None:
-            x = torch.div(x, torch.hypot(self.bound, x), out=out).mul_(self.bound)
-        return x
+        if self.bound is None:
+            return x
+        if largest < _HUGE:
+            # bound * x / hypot(bound, x) = x / sqrt(1 + (x / bound)^2), where
+            # the square cannot overflow: cheaper than hypot, to float rounding
+            t = x / self.bound
+            return x.div_(t.mul_(t).add_(1.0).sqrt_())
+        return torch.where(torch.isinf(x), torch.copysign(self.bound, x),
+                           self.bound * (x / torch.hypot(self.bound, x)))
