@@ -89,8 +89,9 @@ def test_a_learning_rate_that_blows_up_at_once_is_a_clear_error(fast):
 
 def test_a_learning_rate_that_blows_up_later_stops_warns_and_keeps_finite_weights(fast):
     X, y = _data(TorchMLPClassifier)
+    # two steps per epoch: the first epoch ends finite, a later one diverges
     est = TorchMLPClassifier(**{**fast, **UNCALIBRATED, "solver": "sgd", "max_iter": 20,
-                                "learning_rate_init": 1e8})
+                                "learning_rate_init": 1e8, "batch_size": 256})
     recorder = WeightRecorder(est)
     est.set_params(callbacks=[recorder])
     with pytest.warns(RuntimeWarning, match=r"training diverged \(the loss became NaN or "

