@@ -367,11 +367,14 @@ def test_the_predictor_goes_with_its_estimator():
     assert gone() is None and not any(key is None for key in _PREDICTORS.keyrefs())
 
 
-def test_one_row_is_the_same_bits_as_in_a_small_batch():
+def test_one_row_predicts_as_in_a_small_batch():
     X, y = _data(n_rows=200)
     reg = TorchMLPRegressor(**SMALL).fit(X, y)
     batch = reg.predict(X[:NUMPY_ROWS])
-    assert all(reg.predict(X[i:i + 1])[0] == batch[i] for i in (0, 5, NUMPY_ROWS - 1))
+    # as scikit-learn's invariance checks ask, to float64 rounding (BLAS may
+    # take another kernel for one row than for 64)
+    for i in (0, 5, NUMPY_ROWS - 1):
+        np.testing.assert_allclose(reg.predict(X[i:i + 1])[0], batch[i], rtol=1e-12)
     large = reg.predict(X[:NUMPY_ROWS + 100])  # torch, in chunks
     np.testing.assert_array_equal(reg.predict(X[:NUMPY_ROWS + 50]), large[:NUMPY_ROWS + 50])
 
